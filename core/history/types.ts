@@ -1,0 +1,41 @@
+// The contract of the history store: long append-only series in time-sharded segment files.
+
+export interface HistoryRecord {
+  /** Milliseconds since the epoch. */
+  ts: number;
+  /** Any JSON-serialisable row (a CAN frame, a sampled signal). */
+  data: Record<string, unknown>;
+}
+
+export interface HistoryQuery {
+  /** Inclusive lower bound, ms since the epoch. */
+  from?: number;
+  /** Inclusive upper bound, ms since the epoch. */
+  to?: number;
+  /** At most this many records (oldest first unless `newestFirst`). */
+  limit?: number;
+  newestFirst?: boolean;
+  /** Keep only records whose data matches every given field exactly. */
+  where?: Record<string, string | number | boolean | null>;
+}
+
+export interface HistoryStatus {
+  mode: 'disk' | 'memory';
+  ok: boolean;
+  lastError: string | null;
+  series: Record<string, { segments: number; openRecords: number; oldestTs: number | null; newestTs: number | null }>;
+  pendingWrites: number;
+}
+
+export interface HistoryStore {
+  /** Appends records to a series (e.g. `can_messages`, `signaldatas`); durable by default via group commit. */
+  append(series: string, records: HistoryRecord[], options?: { durable?: boolean }): Promise<{ durable: boolean }>;
+  /** Reads across closed and open segments in time order. */
+  query(series: string, query?: HistoryQuery): Promise<HistoryRecord[]>;
+  /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
+  prune(series: string, before: number): Promise<number>;
+  listSeries(): string[];
+  flush(): Promise<void>;
+  status(): HistoryStatus;
+  close(): Promise<void>;
+}
