@@ -1,0 +1,157 @@
+// The `fieldgate` command: validate a manifest, or run it (optionally on simulators) until a signal.
+import { dirname, resolve } from 'node:path';
+import { ManifestError, UnreadableFileError, errorMessage } from '../errors.ts';
+import { LogRoot } from '../log.ts';
+import { loadManifest, type LoadedManifest } from '../manifest/load.ts';
+import type { AdapterDefinition, CatalogEntry, PluginDefinition } from '../plugin.ts';
+import { createRuntime, effectiveDriver, type Runtime } from '../host/runtime.ts';
+import { USAGE, UsageError, parseArgs, type RunArgs } from './args.ts';
+
+export interface CliEnvironment {
+  // deno-lint-ignore no-explicit-any -- heterogeneous catalogue
+  plugins: CatalogEntry<PluginDefinition<any>>[];
+  // deno-lint-ignore no-explicit-any -- heterogeneous catalogue
+  adapters: CatalogEntry<AdapterDefinition<any, any>>[];
+  version: string;
+  env?: Record<string, string | undefined>;
+  stdout?: (line: string) => void;
+  stderr?: (line: string) => void;
+  /** Called with the running runtime (tests); production waits for SIGINT/SIGTERM. */
+  onRunning?: (runtime: Runtime) => void;
+}
+
+/** Runs the CLI and resolves with the process exit code. */
+export async function runCli(argv: readonly string[], cli: CliEnvironment): Promise<number> {
+  const out = cli.stdout ?? ((l: string) => process.stdout.write(l + '\n'));
+  const err = cli.stderr ?? ((l: string) => process.stderr.write(l + '\n'));
+  let args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`fieldgate: ${e.message}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (args.command) {
+    case 'help':
+      out(USAGE);
+      return 0;
+    case 'version':
+      out(`fieldgate ${cli.version}`);
+      return 0;
+    case 'validate': {
+      const loaded = await load(args.manifest, cli, err);
+      if (typeof loaded === 'number') return loaded;
+      const m = loaded.manifest;
+      out(`${args.manifest}: valid (${m.plugins.length} plugin(s), ${m.adapters.length} adapter(s))`);
+      return 0;
+    }
+    case 'run':
+      return await run(args, cli, err);
+  }
+}
+
+async function load(file: string, cli: CliEnvironment, err: (l: string) => void): Promise<LoadedManifest | number> {
+  const [plugins, adapters] = await Promise.all([
+    Promise.all(cli.plugins.map((p) => p.load())),
+    Promise.all(cli.adapters.map((a) => a.load())),
+  ]);
+  try {
+    return await loadManifest(file, { plugins, adapters, env: cli.env ?? process.env });
+  } catch (e) {
+    if (e instanceof UnreadableFileError) {
+      err(`fieldgate: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ManifestError) {
+      err(`${e.file}: invalid manifest (${e.issues.length} problem${e.issues.length === 1 ? '' : 's'}):`);
+      for (const issue of e.issues) err(`  ${issue}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+/** --data-dir, then FIELDGATE_DATA_DIR, then the manifest's dataDir (relative to the manifest), then ./data/<name>. */
+export function resolveDataDir(args: RunArgs, loaded: LoadedManifest, env: Record<string, string | undefined>): string {
+  if (args.dataDir) return resolve(args.dataDir);
+  if (env.FIELDGATE_DATA_DIR) return resolve(env.FIELDGATE_DATA_DIR);
+  if (loaded.manifest.dataDir) return resolve(dirname(loaded.file), loaded.manifest.dataDir);
+  return resolve('data', loaded.manifest.name);
+}
+
+async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void): Promise<number> {
+  const loaded = await load(args.manifest, cli, err);
+  if (typeof loaded === 'number') return loaded;
+  const { manifest } = loaded;
+  const env = cli.env ?? process.env;
+  const logRoot = new LogRoot({ level: args.logLevel ?? manifest.log.level, write: cli.stdout });
+  for (const s of loaded.secrets) logRoot.addSecret(s);
+  const log = logRoot.logger('core');
+
+  const adapterIds = manifest.adapters.map((a) => a.id);
+  const unknown = args.real.filter((id) => !adapterIds.includes(id));
+  if (unknown.length) {
+    err(`fieldgate: --real ${unknown.join(', ')}: no such adapter in ${args.manifest} (adapters: ${adapterIds.join(', ') || 'none'})`);
+    return 2;
+  }
+  if (args.real.length && !args.sim) log.warn('--real has no effect without --sim: adapters already use the driver the manifest gives them');
+
+  const [plugins, adapters] = await Promise.all([
+    Promise.all(cli.plugins.map((p) => p.load())),
+    Promise.all(cli.adapters.map((a) => a.load())),
+  ]);
+  const dataDir = resolveDataDir(args, loaded, env);
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime({ manifest, plugins, adapters, logRoot, dataDir, sim: args.sim, real: args.real });
+  } catch (e) {
+    err(`fieldgate: cannot start ${manifest.name}: ${logRoot.mask(errorMessage(e))}`);
+    return 1;
+  }
+  const drivers = manifest.adapters.map((a) => `${a.id}=${effectiveDriver(a, args)}`).join(', ');
+  log.info(`starting ${manifest.name} v${cli.version} (data in ${dataDir}; adapters: ${drivers || 'none'})`);
+
+  const stopped = new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) {
+        log.error(`${signal} again: exiting without waiting for plugins`);
+        resolveExit(130);
+        return;
+      }
+      stopping = true;
+      log.info(`${signal}: stopping plugins in reverse order, then flushing the store`);
+      const deadline = setTimeout(() => {
+        log.error(`shutdown did not finish within ${shutdownBudget} ms; exiting anyway`);
+        resolveExit(1);
+      }, shutdownBudget);
+      runtime.stop().then(
+        () => {
+          clearTimeout(deadline);
+          log.info('stopped; store flushed');
+          resolveExit(0);
+        },
+        (e: unknown) => {
+          clearTimeout(deadline);
+          log.error(`shutdown failed: ${errorMessage(e)}`);
+          resolveExit(1);
+        },
+      );
+    };
+    const shutdownBudget = manifest.supervisor.stopTimeoutMs * 2 + 2000;
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+
+  await runtime.start();
+  const statuses = Object.values(runtime.supervisor.statuses());
+  const running = statuses.filter((s) => s.status === 'running').length;
+  const notRunning = statuses.filter((s) => s.status !== 'running').map((s) => `${s.id} ${s.status}${s.lastError ? ` (${s.lastError})` : ''}`);
+  const api = runtime.routes.address ? `; API at ${runtime.routes.address}` : '';
+  const line = `ready: ${running}/${statuses.length} plugins running${notRunning.length ? `, not running: ${notRunning.join('; ')}` : ''}${api}`;
+  if (notRunning.length) log.warn(line);
+  else log.info(line);
+  cli.onRunning?.(runtime);
+  return await stopped;
+}
