@@ -1,0 +1,83 @@
+// Loads a manifest: parse, interpolate the environment, validate against the composed schema, cross-check.
+import { readFile } from 'node:fs/promises';
+import process from 'node:process';
+import type { AnyAdapterDefinition, AnyPluginDefinition } from '../plugin.ts';
+import { ManifestError, UnreadableFileError } from '../errors.ts';
+import type { Manifest } from './types.ts';
+import { composeManifestSchema } from './compose.ts';
+import { crossCheck } from './cross-check.ts';
+import { interpolate } from './interpolate.ts';
+import { parseJson } from './json.ts';
+import { getAt, setAt } from './paths.ts';
+import { compileManifestSchema, formatSchemaErrors, validateCollectingSecrets } from './validate.ts';
+
+export interface LoadOptions {
+  plugins: AnyPluginDefinition[];
+  adapters: AnyAdapterDefinition[];
+  /** Variables for `${VAR}` interpolation; defaults to `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Values to mask in logs: secret-looking variables and everything at an `x-secret` location. */
+  secrets: string[];
+  file: string;
+}
+
+/** Reads and validates `file`. Throws UnreadableFileError, or ManifestError listing every problem. */
+export async function loadManifest(file: string, options: LoadOptions): Promise<LoadedManifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message ?? err);
+    throw new UnreadableFileError(`${file}: cannot read the manifest (${reason}); check the path and its permissions`, { cause: err });
+  }
+  return parseManifest(text, file, options);
+}
+
+/**
+ * Validates manifest text. Environment values are coerced to the type the schema wants (a
+ * port `"${API_PORT:-8080}"` becomes 8080), literal strings in the file are not: the schema is
+ * run with `coerceTypes` on a copy, and only the values at interpolated locations are taken
+ * from it before the strict, defaults-applying validation that decides.
+ */
+export function parseManifest(text: string, file: string, options: LoadOptions): LoadedManifest {
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new ManifestError(file, [`${file}:${parsed.line}:${parsed.column}: ${parsed.message}`]);
+
+  const catalog = { plugins: options.plugins, adapters: options.adapters };
+  const compiled = compileManifestSchema(composeManifestSchema(catalog));
+  const interpolated = interpolate(parsed.value, options.env ?? process.env);
+  const data = interpolated.value;
+
+  if (interpolated.sites.size > 0) {
+    const copy = structuredClone(data);
+    compiled.coerce(copy);
+    for (const site of interpolated.sites.values()) {
+      const coerced = getAt(copy, site.path);
+      if (coerced !== undefined && typeof coerced !== 'string') setAt(data, site.path, coerced);
+    }
+  }
+
+  const result = validateCollectingSecrets(compiled, data);
+  const secrets = [...new Set([...interpolated.secrets, ...result.secrets])].filter((s) => s !== '');
+  const show = (value: string) => (secrets.some((s) => value === s || (s.length >= 6 && value.includes(s))) ? '***' : value);
+
+  const issues = [
+    ...interpolated.issues,
+    ...formatSchemaErrors(result.errors, { data, envVars: interpolated.sites, failed: interpolated.failed }),
+    ...crossCheck(data, catalog, show),
+  ];
+  if (issues.length > 0) throw new ManifestError(file, [...new Set(issues)].map((line) => mask(line, secrets)));
+  return { manifest: data as Manifest, secrets, file };
+}
+
+/** Last line of defence: no message may carry a secret. Short values are skipped (they would mangle the text). */
+function mask(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const secret of secrets) if (secret.length >= 6) out = out.split(secret).join('***');
+  return out;
+}
