@@ -1,3 +1,4 @@
+// deno-lint-ignore-file require-await -- async stubs stand in for device calls that throw or resolve
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/clock-fake.ts';
