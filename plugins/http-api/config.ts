@@ -1,0 +1,138 @@
+// The http-api plugin's config: its JSON Schema (validated by the manifest loader) and the typed
+// shape the plugin receives, with every default filled in.
+import type { JsonSchema } from '../../core/schema.ts';
+
+export interface DashboardPanel {
+  title: string;
+  /** A GET route of this server whose JSON is shown as a table (array) or a list (object). */
+  source?: string;
+  /** State keys shown as live values in this panel. */
+  keys?: string[];
+}
+
+export interface HttpApiConfig {
+  host: string;
+  port: number;
+  /** Required for writes (and reads when `requireKeyForReads`). Empty: no key, loopback only. */
+  apiKey?: string;
+  requireKeyForReads: boolean;
+  /** Writable state keys, each with the JSON Schema its value must satisfy. */
+  commands: Record<string, JsonSchema>;
+  rateLimit: { max: number; timeWindowMs: number };
+  cors: { origins: string[] };
+  bodyLimit: number;
+  ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
+  audit: { keepRows: number };
+  docs: boolean;
+  dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
+}
+
+export const configSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', default: '127.0.0.1', description: 'Address to bind. Ignored (127.0.0.1 is used) while no apiKey is set.' },
+    port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (tests).' },
+    apiKey: { type: 'string', 'x-secret': true, description: 'X-API-Key value required for writes; use "${API_KEY}".' },
+    requireKeyForReads: { type: 'boolean', default: false, description: 'Also require the key for GET routes and the WebSocket (not /health nor the dashboard files).' },
+    commands: {
+      type: 'object',
+      default: {},
+      description: 'Keys POST /api/command may write, each with the JSON Schema of its value.',
+      additionalProperties: { type: 'object' },
+    },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max: { type: 'integer', minimum: 1, default: 600, description: 'Requests per client address per window.' },
+        timeWindowMs: { type: 'integer', minimum: 100, default: 60000 },
+      },
+    },
+    cors: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Allowed browser origins; empty = same origin only.' } },
+    },
+    bodyLimit: { type: 'integer', minimum: 256, maximum: 10485760, default: 16384, description: 'Largest request body in bytes (413 above).' },
+    ws: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        softBytes: { type: 'integer', minimum: 1024, default: 65536, description: 'bufferedAmount above which a client gets only the latest value per key.' },
+        hardBytes: { type: 'integer', minimum: 4096, default: 1048576, description: 'Buffered + pending bytes above which the client is closed (1013).' },
+        stallMs: { type: 'integer', minimum: 100, default: 30000, description: 'A client conflated this long without draining is closed (1013).' },
+        pingIntervalMs: { type: 'integer', minimum: 100, default: 30000 },
+        maxClients: { type: 'integer', minimum: 1, default: 500 },
+        flushMs: { type: 'integer', minimum: 10, default: 250, description: 'How often conflated clients are checked and flushed.' },
+      },
+    },
+    audit: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { keepRows: { type: 'integer', minimum: 100, default: 100000, description: 'Oldest audit rows beyond this are pruned hourly.' } },
+    },
+    docs: { type: 'boolean', default: true, description: 'Serve the OpenAPI UI at /docs.' },
+    dashboard: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        title: { type: 'string', default: 'fieldgate' },
+        keys: { type: 'array', items: { type: 'string' }, default: [], description: 'State keys shown live; empty = every key.' },
+        trendKeys: { type: 'array', items: { enum: ['pv', 'sp', 'mv'] }, default: ['pv', 'sp', 'mv'] },
+        panels: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['title'],
+            properties: {
+              title: { type: 'string' },
+              source: { type: 'string', pattern: '^/' },
+              keys: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+const DEFAULTS: HttpApiConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  requireKeyForReads: false,
+  commands: {},
+  rateLimit: { max: 600, timeWindowMs: 60000 },
+  cors: { origins: [] },
+  bodyLimit: 16384,
+  ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
+  audit: { keepRows: 100000 },
+  docs: true,
+  dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
+};
+
+/**
+ * Fills defaults for a partial config: the manifest loader applies schema defaults already, but
+ * tests and code that build the plugin directly get the same values this way.
+ */
+export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
+  return {
+    ...DEFAULTS,
+    ...config,
+    rateLimit: { ...DEFAULTS.rateLimit, ...config.rateLimit },
+    cors: { ...DEFAULTS.cors, ...config.cors },
+    ws: { ...DEFAULTS.ws, ...config.ws },
+    audit: { ...DEFAULTS.audit, ...config.audit },
+    dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
+    commands: config.commands ?? {},
+    apiKey: config.apiKey ? config.apiKey : undefined,
+  };
+}

@@ -1,0 +1,53 @@
+// What the route modules share: the services and settings one server instance runs with.
+import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../../core/clock.ts';
+import type { HealthModel } from '../../core/health.ts';
+import type { RouteRegistry } from '../../core/http-routes.ts';
+import type { Logger } from '../../core/log.ts';
+import type { MetricsRegistry } from '../../core/metrics.ts';
+import type { StateStore } from '../../core/store/types.ts';
+import type { AuditLog } from './audit.ts';
+import type { ApiKeyGuard } from './auth.ts';
+import type { CommandValidator } from './commands.ts';
+import type { HttpApiConfig } from './config.ts';
+import type { LiveHub } from './ws/hub.ts';
+
+export interface ServerDeps {
+  config: HttpApiConfig;
+  store: StateStore;
+  health: HealthModel;
+  metrics: MetricsRegistry;
+  routes: RouteRegistry;
+  hub: LiveHub;
+  audit: AuditLog;
+  guard: ApiKeyGuard;
+  commands: CommandValidator;
+  log: Logger;
+  clock: Clock;
+  /** Shown in the OpenAPI title and the dashboard. */
+  gatewayName: string;
+  version: string;
+}
+
+/**
+ * Who may call a route: `public` (dashboard files, /health), `read` (the key only with
+ * requireKeyForReads), `write` (the key whenever one is configured; audited), `dynamic` (decided
+ * by the contributed route the request resolves to).
+ */
+export type Access = 'public' | 'read' | 'write' | 'dynamic';
+
+export interface RouteConfig {
+  access: Access;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+/** Route labels for metrics of requests the catch-all dispatched to a contributed route. */
+export const dispatchedRoute = new WeakMap<FastifyRequest, string>();
+
+/** Key id of the request's verified API key (null when none is configured). */
+export const requestKeyId = new WeakMap<FastifyRequest, string | null>();

@@ -1,0 +1,74 @@
+// The http-api plugin: REST API, WebSocket live feed and dashboard of a gateway (docs/http-api.md).
+import { definePlugin } from '../../core/plugin.ts';
+import type { FastifyInstance } from 'fastify';
+import type { RouteRegistry } from '../../core/http-routes.ts';
+import type { Manifest } from '../../core/manifest/types.ts';
+import { Tokens } from '../../core/tokens.ts';
+import { errorMessage } from '../../core/errors.ts';
+import { AuditLog } from './audit.ts';
+import { ApiKeyGuard } from './auth.ts';
+import { CommandValidator } from './commands.ts';
+import { configSchema, withDefaults, type HttpApiConfig } from './config.ts';
+import { buildServer } from './server.ts';
+import { LiveHub } from './ws/hub.ts';
+
+const VERSION = '0.1.0';
+const LOOPBACK = '127.0.0.1';
+
+export type { HttpApiConfig } from './config.ts';
+
+export default definePlugin<Partial<HttpApiConfig>>({
+  type: 'http-api',
+  version: VERSION,
+  description: 'REST API (state, commands, trend, health, metrics, audit, OpenAPI), WebSocket live feed and operator dashboard.',
+  configSchema,
+  create(ctx) {
+    const config = withDefaults(ctx.config);
+    const { log, store, scope } = ctx;
+    // Bad command schemas fail here, at start, with the key named.
+    const commands = new CommandValidator(config.commands);
+    const guard = new ApiKeyGuard(config.apiKey);
+    const routes = ctx.container.resolve<RouteRegistry>(Tokens.HttpRoutes);
+    const manifest = ctx.container.isRegistered(Tokens.Manifest, true) ? ctx.container.resolve<Manifest>(Tokens.Manifest) : null;
+    const audit = new AuditLog(store);
+    let app: FastifyInstance | null = null;
+    let hub: LiveHub | null = null;
+
+    const close = async () => {
+      const a = app;
+      app = null;
+      hub?.stop();
+      hub = null;
+      if (routes.address && a) routes.address = null;
+      await a?.close();
+    };
+
+    return {
+      async start() {
+        const host = guard.configured ? config.host : LOOPBACK;
+        if (!guard.configured) {
+          log.warn(`no apiKey configured: writes need no key, so the API listens on ${LOOPBACK} only${config.host !== LOOPBACK ? ` (not ${config.host})` : ''}; set apiKey (e.g. "\${API_KEY}") to serve the network`);
+        }
+        await audit.migrate();
+        hub = new LiveHub({ bus: ctx.bus, store, clock: scope.clock, limits: config.ws, metrics: ctx.metrics, log });
+        hub.start();
+        app = await buildServer({
+          config, store, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, log, clock: ctx.clock,
+          gatewayName: manifest?.name ?? 'gateway', version: VERSION,
+        });
+        scope.defer(close);
+        try {
+          await app.listen({ host, port: config.port });
+        } catch (err) {
+          throw new Error(`http-api: cannot listen on ${host}:${config.port}: ${errorMessage(err)}; pick another port or stop what holds it`, { cause: err });
+        }
+        const addr = app.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : config.port;
+        routes.address = `http://${host}:${port}`;
+        log.info(`listening on ${routes.address} (dashboard /, API docs /docs)`);
+        scope.every(3_600_000, () => audit.prune(config.audit.keepRows), { onError: (err) => log.warn(`audit prune failed: ${errorMessage(err)}`) });
+      },
+      stop: close,
+    };
+  },
+});

@@ -1,0 +1,29 @@
+// GET /api/state: the seed's state read — every key, or `?keys=a,b` — as a flat key → value map.
+import type { FastifyInstance } from 'fastify';
+import type { ServerDeps } from '../deps.ts';
+
+export function stateRoutes(app: FastifyInstance, { store }: ServerDeps): void {
+  app.get<{ Querystring: { keys?: string; detail?: boolean } }>('/api/state', {
+    config: { access: 'read' },
+    schema: {
+      summary: 'Current state values',
+      description: 'A flat `{key: value}` map like the seed gateway. `detail=true` gives `{key: {value, updatedAt}}` (epoch seconds).',
+      tags: ['state'],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          keys: { type: 'string', description: 'Comma-separated keys; absent keys are left out.' },
+          detail: { type: 'boolean', default: false },
+        },
+      },
+    },
+  }, async (req) => {
+    const keys = req.query.keys?.split(',').map((k) => k.trim()).filter(Boolean);
+    const all = store.getAll(keys);
+    if (req.query.detail) return all;
+    const flat: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(all)) flat[k] = e.value;
+    return flat;
+  });
+}
