@@ -99,3 +99,10 @@ export interface CatalogEntry<D> {
   name: string;
   load(): Promise<D>;
 }
+
+// Catalogues hold definitions of many config types; each validates its own config, so the
+// element type is deliberately erased here (and only here).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPluginDefinition = PluginDefinition<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyAdapterDefinition = AdapterDefinition<any, any>;

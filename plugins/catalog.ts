@@ -1,7 +1,7 @@
 // Every bundled plugin type, loaded only when needed.
-import type { CatalogEntry, PluginDefinition } from '../core/plugin.ts';
+import type { AnyPluginDefinition, CatalogEntry } from '../core/plugin.ts';
 
-// deno-lint-ignore no-explicit-any -- each entry carries its own config type
-export const pluginCatalog: CatalogEntry<PluginDefinition<any>>[] = [
+export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'value-poller', load: async () => (await import('./value-poller/plugin.ts')).default },
+  { name: 'http-api', load: async () => (await import('./http-api/plugin.ts')).default },
 ];

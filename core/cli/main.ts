@@ -3,15 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { ManifestError, UnreadableFileError, errorMessage } from '../errors.ts';
 import { LogRoot } from '../log.ts';
 import { loadManifest, type LoadedManifest } from '../manifest/load.ts';
-import type { AdapterDefinition, CatalogEntry, PluginDefinition } from '../plugin.ts';
+import type { AnyAdapterDefinition, AnyPluginDefinition, CatalogEntry } from '../plugin.ts';
 import { createRuntime, effectiveDriver, type Runtime } from '../host/runtime.ts';
 import { USAGE, UsageError, parseArgs, type RunArgs } from './args.ts';
 
 export interface CliEnvironment {
-  // deno-lint-ignore no-explicit-any -- heterogeneous catalogue
-  plugins: CatalogEntry<PluginDefinition<any>>[];
-  // deno-lint-ignore no-explicit-any -- heterogeneous catalogue
-  adapters: CatalogEntry<AdapterDefinition<any, any>>[];
+  plugins: CatalogEntry<AnyPluginDefinition>[];
+  adapters: CatalogEntry<AnyAdapterDefinition>[];
   version: string;
   env?: Record<string, string | undefined>;
   stdout?: (line: string) => void;

@@ -12,7 +12,7 @@ import { RouteRegistry } from '../http-routes.ts';
 import type { LogRoot, Logger } from '../log.ts';
 import type { AdapterEntry, Manifest, PluginEntry } from '../manifest/types.ts';
 import { MetricsRegistry } from '../metrics.ts';
-import type { AdapterDefinition, AdapterHandle, PluginContext, PluginDefinition } from '../plugin.ts';
+import type { AdapterHandle, AnyAdapterDefinition, AnyPluginDefinition, PluginContext } from '../plugin.ts';
 import { openStore } from '../store/open.ts';
 import type { StateStore } from '../store/types.ts';
 import { Tokens } from '../tokens.ts';
@@ -20,10 +20,8 @@ import { startOrder } from './order.ts';
 import type { PluginScope } from './scope.ts';
 import { Supervisor, withTimeout } from './supervisor.ts';
 
-// deno-lint-ignore no-explicit-any -- definitions are heterogeneous; each validates its own config
-type AnyPlugin = PluginDefinition<any>;
-// deno-lint-ignore no-explicit-any -- as above, per adapter kind
-type AnyAdapter = AdapterDefinition<any, any>;
+type AnyPlugin = AnyPluginDefinition;
+type AnyAdapter = AnyAdapterDefinition;
 
 export interface RuntimeOptions {
   manifest: Manifest;

@@ -121,17 +121,15 @@ export class PluginScope {
 
   #scopedClock(): Clock {
     const root = this.#root;
-    const scope = this;
-    return {
+    const clock: Clock = {
       now: () => root.now(),
       monotonic: () => root.monotonic(),
-      setTimeout: (fn, ms) => scope.setTimeout(fn, ms),
-      clearTimeout: (h) => scope.clearTimer(h),
-      setInterval: (fn, ms) => scope.setInterval(fn, ms),
-      clearInterval: (h) => scope.clearTimer(h),
-      sleep(ms: number, signal?: AbortSignal) {
-        return sleepOn(this, ms, signal ? AbortSignal.any([signal, scope.signal]) : scope.signal);
-      },
+      setTimeout: (fn, ms) => this.setTimeout(fn, ms),
+      clearTimeout: (h) => this.clearTimer(h),
+      setInterval: (fn, ms) => this.setInterval(fn, ms),
+      clearInterval: (h) => this.clearTimer(h),
+      sleep: (ms: number, signal?: AbortSignal) => sleepOn(clock, ms, signal ? AbortSignal.any([signal, this.signal]) : this.signal),
     };
+    return clock;
   }
 }

@@ -89,7 +89,7 @@ class Runner {
     this.nextRestartAt = null;
     this.#setStatus('starting');
     const run = ++this.#run;
-    const scope = new PluginScope(this.unit.id, this.options.clock, (err) => this.#fail(err, run));
+    const scope = new PluginScope(this.unit.id, this.options.clock, (err) => void this.#fail(err, run));
     this.#scope = scope;
     try {
       const instance = await this.unit.create(scope);
@@ -102,13 +102,14 @@ class Runner {
         if (run === this.#run) this.#backoff.reset();
       }, this.options.settings.resetAfterMs);
     } catch (err) {
-      this.#fail(err, run);
+      // Wait for the teardown so a failed start settles in `backing-off`, not half-way.
+      await this.#fail(err, run);
     }
   }
 
   /** A failure reported from outside the run's scope (e.g. a bus listener of this plugin). */
   failCurrent(err: unknown): void {
-    this.#fail(err, this.#run);
+    void this.#fail(err, this.#run);
   }
 
   async stop(): Promise<void> {
@@ -125,14 +126,14 @@ class Runner {
     this.#setStatus('stopped');
   }
 
-  #fail(err: unknown, run: number): void {
-    if (run !== this.#run || this.#stopping) return;
-    if (this.status !== 'running' && this.status !== 'starting') return;
+  #fail(err: unknown, run: number): Promise<void> {
+    if (run !== this.#run || this.#stopping) return Promise.resolve();
+    if (this.status !== 'running' && this.status !== 'starting') return Promise.resolve();
     this.#run++;
     this.lastError = errorMessage(err);
     this.#setStatus('stopping');
     this.#log.error(`failed: ${this.lastError}; stopping it and restarting with backoff`, { error: err });
-    this.#tearDown().then(() => this.#scheduleRestart(), (e: unknown) => {
+    return this.#tearDown().then(() => this.#scheduleRestart(), (e: unknown) => {
       this.#log.error(`teardown failed: ${errorMessage(e)}`);
       this.#scheduleRestart();
     });

@@ -48,6 +48,7 @@ export default definePlugin<ValuePollerConfig>({
             const now = clock.now() / 1000;
             await store.setMany({ [config.key]: value, [`${config.key}_ts`]: now, [`${config.key}_ok`]: true }, { durable: false });
             if (config.trend) await store.logTrend({ ts: now, pv: value }, { durable: false });
+            log.debug(() => `${config.key}=${value}${config.unit ? ` ${config.unit}` : ''}`);
             if (failing) log.info(`${source.description}: reading again`);
             failing = false;
           } catch (err) {
