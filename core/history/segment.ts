@@ -1,7 +1,7 @@
 // Segment file format: one file per series and time window, named `<windowStartMs>.seg`, holding
 // append-only lines `<crc32 hex> <json>\n` where json is `{"ts":...,"data":{...}}`.
 import { FieldgateError } from '../errors.ts';
-import { crc32 } from './crc32.ts';
+import { crc32Bytes as crc32 } from '../crc32.ts';
 import type { HistoryDisk } from './disk.ts';
 import type { HistoryRecord } from './types.ts';
 

@@ -1,7 +1,7 @@
 // The journal's on-disk record format: one line per mutation, `<crc32 hex> <json>\n`, where the
 // JSON carries the sequence number `s`. Scanning stops at the first record that fails its CRC.
 
-import { crc32Bytes, crc32String, hex8 } from './crc32.ts';
+import { crc32Bytes, crc32String, hex8 } from '../crc32.ts';
 
 export interface JournalRecord {
   /** Sequence number, strictly increasing across the whole journal. */

@@ -1,7 +1,7 @@
 // The segment line format on its own: checksums, round trips, and line splitting across read chunks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32 } from '../../core/history/crc32.ts';
+import { crc32Bytes as crc32 } from '../../core/crc32.ts';
 import { MemoryDisk } from '../../core/history/disk-memory.ts';
 import { decodeLine, encodeRecord, parseSegmentFileName, readSegment } from '../../core/history/segment.ts';
 import type { HistoryRecord } from '../../core/history/types.ts';

@@ -1,5 +1,5 @@
-// CRC-32 (IEEE, as in zlib/PNG) for journal records, computed straight from a JS string's UTF-8
-// so the hot path never allocates an encoded copy.
+// CRC-32 (IEEE, as in zlib/PNG) for journal and segment lines; node:zlib.crc32 is missing on Node 20
+// and Deno. crc32String works straight from a JS string's UTF-8 so the hot path never allocates a copy.
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
