@@ -9,6 +9,7 @@ import type { HealthModel } from './health.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import type { PluginScope } from './host/scope.ts';
 import type { HistoryStore } from './history/types.ts';
+import type { SimWorld } from './sim-world.ts';
 
 /** An adapter binding a plugin needs: the manifest maps the binding name to an adapter id. */
 export interface AdapterRequirement {
@@ -72,6 +73,9 @@ export interface AdapterContext {
   clock: Clock;
   bus: Bus;
   metrics: MetricsRegistry;
+  health: HealthModel;
+  /** Objects shared by this runtime's simulators (plant models); see core/sim-world.ts. */
+  world: SimWorld;
 }
 
 export interface AdapterHandle<I = unknown> {

@@ -15,6 +15,7 @@ import { MetricsRegistry } from '../metrics.ts';
 import type { AdapterHandle, AnyAdapterDefinition, AnyPluginDefinition, PluginContext } from '../plugin.ts';
 import { openStore } from '../store/open.ts';
 import type { StateStore } from '../store/types.ts';
+import { SimWorld } from '../sim-world.ts';
 import { Tokens } from '../tokens.ts';
 import { startOrder } from './order.ts';
 import type { PluginScope } from './scope.ts';
@@ -54,6 +55,8 @@ export class Runtime {
   readonly clock: Clock;
   readonly order: string[];
   readonly adapterHandles = new Map<string, AdapterHandle>();
+  /** Shared simulator objects (plant models); tests reach the plant through it. */
+  readonly world = new SimWorld();
   #stopped: Promise<void> | null = null;
 
   constructor(
@@ -142,6 +145,7 @@ export class Runtime {
         this.log.warn(`adapter ${id}: close failed: ${errorMessage(err)}`);
       }
     }
+    await this.world.close();
     await this.history.close();
     await this.store.close();
   }
@@ -163,7 +167,7 @@ export class Runtime {
       const log = this.options.logRoot.logger(`adapter:${entry.id}`);
       try {
         if (!def) throw new Error(`adapter kind "${entry.kind}" is not in the catalogue`);
-        const ctx = { id: entry.id, log, clock: this.clock, bus: this.bus, metrics: this.metrics };
+        const ctx = { id: entry.id, log, clock: this.clock, bus: this.bus, metrics: this.metrics, health: this.health, world: this.world };
         const handle = driver === 'sim' ? await def.sim(entry.options, ctx) : await def.real(entry.options, ctx);
         this.adapterHandles.set(entry.id, handle);
         log.info(`opened (${entry.kind}, ${driver === 'sim' ? 'simulator' : 'real hardware'})`);

@@ -1,0 +1,25 @@
+// Shared objects of one runtime's simulators (a plant model that the sensor, relay and PLC
+// simulators all act on), created on first use and closed with the runtime. Core knows only keys.
+
+export class SimWorld {
+  readonly #objects = new Map<string, unknown>();
+  readonly #closers: Array<() => void | Promise<void>> = [];
+
+  /** Returns the object under `name`, creating it with `create` the first time. */
+  get<T>(name: string, create: () => T, close?: (value: T) => void | Promise<void>): T {
+    if (this.#objects.has(name)) return this.#objects.get(name) as T;
+    const value = create();
+    this.#objects.set(name, value);
+    if (close) this.#closers.push(() => close(value));
+    return value;
+  }
+
+  has(name: string): boolean {
+    return this.#objects.has(name);
+  }
+
+  async close(): Promise<void> {
+    while (this.#closers.length) await this.#closers.pop()!();
+    this.#objects.clear();
+  }
+}
