@@ -1,0 +1,76 @@
+// Adapter kind `http`: a JSON client for one HTTP device (ESP32 relay, Tasmota, Shelly). The
+// simulator is wire-level: it starts the device on 127.0.0.1 and returns the real client aimed at it.
+import { defineAdapter } from '../../core/plugin.ts';
+import type { HttpDevice, HttpDeviceOptions } from './types.ts';
+
+export const HTTP_SIM_DEVICES = ['esp32-lab', 'tasmota', 'shelly-gen2'] as const;
+
+/** Fills defaults for options that did not come through the manifest validator (tests, code). */
+export function httpOptions(options: Partial<HttpDeviceOptions> = {}): HttpDeviceOptions {
+  return {
+    ...options,
+    apiKeyHeader: options.apiKeyHeader ?? 'X-API-Key',
+    timeoutMs: options.timeoutMs ?? 2000,
+    headers: options.headers ?? {},
+    sim: { device: 'esp32-lab', port: 0, timeScale: 1, ...options.sim },
+  };
+}
+
+export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
+  kind: 'http',
+  description: 'A JSON-over-HTTP device (ESP32 relay firmware, Tasmota, Shelly Gen2) at one base URL.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      baseUrl: { type: 'string', pattern: '^https?://', description: 'Device URL, e.g. http://192.168.1.50 (required by the real driver).' },
+      apiKey: { type: 'string', 'x-secret': true, description: 'Sent in apiKeyHeader on every request; masked in logs.' },
+      apiKeyHeader: { type: 'string', minLength: 1, default: 'X-API-Key', description: 'Header that carries apiKey.' },
+      timeoutMs: { type: 'integer', minimum: 50, maximum: 120000, default: 2000, description: 'Deadline of one request (connect + reply).' },
+      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra headers on every request.' },
+      sim: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'Simulator: the device firmware it speaks on 127.0.0.1.',
+        properties: {
+          device: { enum: [...HTTP_SIM_DEVICES], default: 'esp32-lab', description: 'Firmware preset the simulated device speaks.' },
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port (0 = any free port).' },
+          apiKey: { type: 'string', 'x-secret': true, description: 'Key the simulated lab firmware expects (default: apiKey).' },
+          timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the shared lab plant.' },
+        },
+      },
+    },
+  },
+  async real(raw) {
+    const options = httpOptions(raw);
+    if (!options.baseUrl) throw new Error('http adapter: options.baseUrl is required for the real driver (e.g. "http://192.168.1.50")');
+    const { HttpDeviceClient } = await import('./client.ts');
+    const client = new HttpDeviceClient({ ...options, baseUrl: options.baseUrl });
+    return { instance: client, close: () => client.close() };
+  },
+  async sim(raw, ctx) {
+    const options = httpOptions(raw);
+    const [{ HttpDeviceClient }, { Esp32RelaySimulator }, { labPlant }] = await Promise.all([
+      import('./client.ts'),
+      import('../../sim/esp32-relay.ts'),
+      import('../../sim/plants/lab.ts'),
+    ]);
+    const plant = labPlant(ctx, { timeScale: options.sim.timeScale });
+    const device = ctx.world.get(
+      `sim:${ctx.id}`,
+      () => new Esp32RelaySimulator({
+        device: options.sim.device,
+        port: options.sim.port,
+        apiKey: options.sim.apiKey ?? options.apiKey,
+        plant,
+        now: () => ctx.clock.now(),
+      }),
+      (s) => s.close(),
+    );
+    const url = await device.start();
+    ctx.log.info(`simulated ${options.sim.device} relay listening on ${url}`);
+    const client = new HttpDeviceClient({ ...options, baseUrl: url });
+    return { instance: client, close: () => client.close() };
+  },
+});

@@ -1,0 +1,97 @@
+// The real HTTP device client on the runtime's own `fetch` (Node >= 20 and Deno alike).
+import { HttpDeviceError, type HttpDevice, type HttpDeviceOptions, type HttpRequest } from './types.ts';
+
+export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & { baseUrl: string };
+
+const HINTS: Record<number, string> = {
+  401: 'check the adapter\'s apiKey',
+  403: 'check the adapter\'s apiKey and the device\'s access settings',
+  404: 'the device does not know this path: check the relay driver preset',
+};
+
+export class HttpDeviceClient implements HttpDevice {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #closing = new AbortController();
+
+  constructor(readonly options: HttpClientOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.baseUrl);
+    } catch {
+      throw new Error(`http adapter: baseUrl "${options.baseUrl}" is not a URL (expected e.g. http://192.168.1.50)`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`http adapter: baseUrl "${options.baseUrl}" must start with http:// or https://`);
+    this.#base = url.href.replace(/\/+$/, '');
+    this.#headers = { accept: 'application/json', ...options.headers };
+    if (options.apiKey) this.#headers[options.apiKeyHeader || 'X-API-Key'] = options.apiKey;
+  }
+
+  get description(): string {
+    return this.#base;
+  }
+
+  async json<T = unknown>(request: HttpRequest): Promise<T> {
+    const method = request.method ?? 'GET';
+    const path = request.path.startsWith('/') ? request.path : `/${request.path}`;
+    const what = `${method} ${path}`;
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signals = [timeout, this.#closing.signal, ...(request.signal ? [request.signal] : [])];
+    const headers = { ...this.#headers };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.#base + path, {
+        method,
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        signal: AbortSignal.any(signals),
+      });
+      text = await res.text();
+    } catch (err) {
+      if (timeout.aborted) throw new HttpDeviceError(`${this.#base}: ${what} timed out after ${this.options.timeoutMs} ms`, 'timeout', undefined, { cause: err });
+      if (this.#closing.signal.aborted) throw new HttpDeviceError(`${this.#base}: ${what} aborted: client closed`, 'connect', undefined, { cause: err });
+      if (request.signal?.aborted) throw request.signal.reason;
+      throw new HttpDeviceError(`${this.#base}: ${what} failed: cannot connect (${networkCode(err)})`, 'connect', undefined, { cause: err });
+    }
+    if (!res.ok) {
+      const hint = HINTS[res.status];
+      const body = text.trim().slice(0, 120);
+      throw new HttpDeviceError(
+        `${this.#base}: ${what} answered ${res.status} ${res.statusText || ''}`.trimEnd() + (body ? ` (${body})` : '') + (hint ? `; ${hint}` : ''),
+        'status',
+        res.status,
+      );
+    }
+    if (text.trim() === '') return null as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new HttpDeviceError(`${this.#base}: ${what} answered malformed JSON: ${JSON.stringify(text.slice(0, 80))}`, 'parse', res.status, { cause: err });
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing.abort(new Error('http client closed'));
+    return Promise.resolve();
+  }
+}
+
+/** The most specific network error code fetch buried in its causes (ECONNREFUSED, ...). */
+function networkCode(err: unknown): string {
+  let deepest = err instanceof Error ? err.message : String(err);
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (e instanceof Error) deepest = e.message;
+    e = (e as { cause?: unknown }).cause;
+  }
+  // Deno reports the OS error in the message only.
+  if (/connection refused/i.test(deepest)) return 'ECONNREFUSED';
+  if (/connection reset/i.test(deepest)) return 'ECONNRESET';
+  if (/timed out/i.test(deepest)) return 'ETIMEDOUT';
+  if (/no route to host/i.test(deepest)) return 'EHOSTUNREACH';
+  if (/dns error|failed to lookup|name or service not known/i.test(deepest)) return 'ENOTFOUND';
+  return deepest;
+}
