@@ -43,3 +43,23 @@ export class ModbusExceptionError extends Error {
     super(`modbus ${link}: ${request} refused with exception ${code} (${MODBUS_EXCEPTIONS[code] ?? 'unknown exception'})`);
   }
 }
+
+/** The link failed rather than the device refusing: no answer in time, or no connection at all. */
+export class ModbusLinkError extends Error {
+  override name = 'ModbusLinkError';
+  constructor(
+    readonly link: string,
+    readonly request: string,
+    readonly kind: 'timeout' | 'connection',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`modbus ${link}: ${message} ${request}`, options);
+  }
+}
+
+/** `HR 0..16`, `coil 3`: a request's table and address range (inclusive) for messages. */
+export function describeRange(table: ModbusTable, address: number, count: number): string {
+  const name = { holding: 'HR', input: 'IR', coil: 'coil', discrete: 'DI' }[table];
+  return count === 1 ? `${name} ${address}` : `${name} ${address}..${address + count - 1}`;
+}

@@ -1,0 +1,84 @@
+// Adapter kind `modbus`: one Modbus link (TCP, or RTU over a serial port) shared by the plugins
+// bound to it. The simulator is the lab's NJ301 on loopback, and the adapter hands back the real
+// client connected to it, so the code under test is the production client.
+import { defineAdapter } from '../../core/plugin.ts';
+import { requireNodeFor } from '../../core/runtime-info.ts';
+import type { ModbusLinkOptions } from './client.ts';
+import type { ModbusClient } from './types.ts';
+
+export interface ModbusSimOptions {
+  /** Simulator port on 127.0.0.1; 0 = any free port (the real lab uses 1502). */
+  port: number;
+  unit: number;
+  /** Process seconds per clock second of the shared lab plant. */
+  timeScale: number;
+  /** PLC task period. */
+  taskMs: number;
+  /** Name of the shared plant in the sim world (`plant:<name>`). */
+  plant: string;
+}
+
+export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' | 'port' | 'timeoutMs' | 'baudRate' | 'parity' | 'dataBits' | 'stopBits'>> &
+  Pick<ModbusLinkOptions, 'host' | 'path'> & { sim: ModbusSimOptions };
+
+export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
+  kind: 'modbus',
+  description: 'A Modbus link (TCP or RTU) to one or more devices; the simulator is an Omron NJ301 lab PLC on loopback.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      transport: { enum: ['tcp', 'rtu'], default: 'tcp', description: 'Modbus TCP, or RTU over a serial port (Node only).' },
+      host: { type: 'string', minLength: 1, description: 'TCP: the device address.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, default: 502, description: 'TCP port.' },
+      path: { type: 'string', minLength: 1, description: 'RTU: serial device, e.g. /dev/ttyUSB0.' },
+      baudRate: { type: 'integer', minimum: 300, maximum: 921600, default: 9600 },
+      parity: { enum: ['none', 'even', 'odd'], default: 'none' },
+      dataBits: { enum: [7, 8], default: 8 },
+      stopBits: { enum: [1, 2], default: 1 },
+      timeoutMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000, description: 'Deadline of each request (and of connecting).' },
+      sim: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'The bundled NJ301 simulator (driver "sim").',
+        properties: {
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port; 0 = any free port.' },
+          unit: { type: 'integer', minimum: 0, maximum: 255, default: 1 },
+          timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the lab plant.' },
+          taskMs: { type: 'integer', minimum: 1, default: 40, description: 'PLC task period.' },
+          plant: { type: 'string', minLength: 1, default: 'lab', description: 'Shared plant name in the simulator world.' },
+        },
+      },
+    },
+  },
+  async real(options, ctx) {
+    // Checked here, not in the schema: the simulator needs no address, and the schema cannot see the driver.
+    if (options.transport === 'tcp' && !options.host) throw new Error(`modbus adapter "${ctx.id}": options.host is required for transport "tcp"`);
+    if (options.transport === 'rtu' && !options.path) throw new Error(`modbus adapter "${ctx.id}": options.path (e.g. /dev/ttyUSB0) is required for transport "rtu"`);
+    if (options.transport === 'rtu') requireNodeFor(`modbus adapter "${ctx.id}" (transport "rtu")`, 'serialport');
+    const { SerialModbusClient } = await import('./client.ts');
+    const client = new SerialModbusClient(options, ctx.clock);
+    // Not awaited: a device that is down at start must not keep the gateway from starting;
+    // the plugins see the link as disconnected and retry.
+    void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));
+    return { instance: client, close: () => client.close() };
+  },
+  async sim(options, ctx) {
+    const [{ SerialModbusClient }, { Nj301Simulator }, { labPlant }] = await Promise.all([
+      import('./client.ts'),
+      import('../../sim/nj301.ts'),
+      import('../../sim/plants/lab.ts'),
+    ]);
+    const plant = labPlant(ctx, { name: options.sim.plant, timeScale: options.sim.timeScale });
+    const plc = ctx.world.get(
+      `sim:${ctx.id}`,
+      () => new Nj301Simulator({ clock: ctx.clock, plant, port: options.sim.port, unit: options.sim.unit, taskMs: options.sim.taskMs, timeScale: plant.timeScale }),
+      (s) => s.close(),
+    );
+    await plc.start();
+    ctx.log.info(`NJ301 simulator listening on ${plc.address} (unit ${plc.unit})`);
+    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port }, ctx.clock);
+    return { instance: client, close: () => client.close() };
+  },
+});

@@ -1,0 +1,342 @@
+// The bridge between the state store and one Modbus unit: coalesced polls, change-only writes
+// ahead of polls, backoff and a circuit breaker while the unit fails, connection status and a
+// heartbeat in the store, and one log line per outage instead of one per poll.
+import type { OwnedBus, StateChange } from '../../core/bus.ts';
+import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
+import { CircuitOpenError, errorMessage } from '../../core/errors.ts';
+import type { HealthModel } from '../../core/health.ts';
+import type { PluginScope } from '../../core/host/scope.ts';
+import type { Logger } from '../../core/log.ts';
+import type { MetricsRegistry } from '../../core/metrics.ts';
+import { Backoff } from '../../core/retry.ts';
+import type { StateStore } from '../../core/store/types.ts';
+import { describeRange, type ModbusClient, ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
+import { decode, encode, EncodeError, movedBeyond, type Raw, sameRaw } from './codec.ts';
+import { type BridgeConfig, type TagConfig, tagWidth } from './config.ts';
+import { planReads, planWrites, type ReadBlock } from './plan.ts';
+
+export interface BridgeDeps {
+  id: string;
+  config: BridgeConfig;
+  client: ModbusClient;
+  store: StateStore;
+  bus: OwnedBus;
+  health: HealthModel;
+  metrics: MetricsRegistry;
+  scope: PluginScope;
+  clock: Clock;
+  log: Logger;
+}
+
+interface Cached {
+  value: number | boolean;
+  raw: Raw;
+  /** Epoch ms of the last read or write that confirmed it. */
+  at: number;
+}
+
+interface PendingWrite {
+  tag: TagConfig;
+  table: 'holding' | 'coil';
+  address: number;
+  raw: Raw;
+  value: number | boolean;
+}
+
+// Exceptions that mean "this request is wrong" rather than "the device is in trouble": the device
+// answered, so they neither open the circuit nor mark it disconnected.
+const REQUEST_EXCEPTIONS = new Set([1, 2, 3]);
+// The heartbeat goes to the store at most this often (not every 100 ms poll), and always well
+// inside staleAfterS so it never flickers stale while the device answers.
+const LAST_OK_EVERY_MS = 1000;
+
+export class ModbusBridge {
+  readonly #d: BridgeDeps;
+  readonly #prefix: string;
+  readonly #blocks: ReadBlock<TagConfig>[];
+  readonly #writable: Map<string, TagConfig>;
+  readonly #breaker: CircuitBreaker;
+  readonly #backoff: Backoff;
+  readonly #cache = new Map<string, Cached>();
+  readonly #published = new Map<string, unknown>();
+  readonly #pending = new Map<string, PendingWrite>();
+  readonly #inflight = new Set<string>();
+  /** Request descriptions refused with an exception, with the code, logged once until they succeed. */
+  readonly #refused = new Map<string, number>();
+  readonly #requests;
+  readonly #errors;
+  #connected: boolean | null = null;
+  #outage: { since: number; failures: number; circuitLogged: boolean } | null = null;
+  #lastOkWritten = 0;
+  #lastOkAt: number | null = null;
+  #flushing: Promise<void> | null = null;
+  #timer: TimerHandle | undefined;
+
+  constructor(deps: BridgeDeps) {
+    this.#d = deps;
+    const { config, client, clock, metrics, id } = deps;
+    this.#prefix = `modbus ${client.description} unit ${config.unit}`;
+    const readable = config.map.filter((t) => t.direction !== 'write');
+    this.#blocks = planReads(readable, config);
+    this.#writable = new Map(config.map.filter((t) => t.direction !== 'read').map((t) => [t.key, t]));
+    this.#backoff = new Backoff({ ...config.backoff, maxMs: Math.max(config.backoff.maxMs, config.backoff.initialMs) });
+    const circuit = metrics.gauge('modbus_circuit_state', 'Circuit breaker per bridge: 0 closed, 1 half-open, 2 open', ['plugin']);
+    circuit.set({ plugin: id }, 0);
+    this.#breaker = new CircuitBreaker({
+      name: this.#prefix,
+      clock,
+      failureThreshold: config.circuit.failureThreshold,
+      openMs: config.circuit.openMs,
+      onStateChange: (state) => {
+        circuit.set({ plugin: id }, circuitStateValue(state));
+        if (state === 'open') this.#onCircuitOpen();
+      },
+    });
+    this.#requests = metrics.counter('modbus_requests_total', 'Modbus requests sent', ['plugin', 'op']);
+    this.#errors = metrics.counter('modbus_errors_total', 'Failed Modbus requests by kind (timeout, connection, exception, encode)', ['plugin', 'kind']);
+  }
+
+  /** Read blocks per poll cycle (what coalescing achieved). */
+  get plan(): readonly ReadBlock<TagConfig>[] {
+    return this.#blocks;
+  }
+
+  /** Last values seen at the device, with their age in seconds (they stay while it is offline). */
+  cached(): Record<string, { value: number | boolean; ageS: number }> {
+    const now = this.#d.clock.now();
+    return Object.fromEntries([...this.#cache].map(([k, c]) => [k, { value: c.value, ageS: (now - c.at) / 1000 }]));
+  }
+
+  start(): void {
+    const { config, health, scope, bus, store, log } = this.#d;
+    health.watch({ key: config.lastOkKey, maxAgeS: config.staleAfterS, owner: scope.owner });
+    health.setCheck(`modbus:${this.#d.id}`, () => this.#check(), scope.owner);
+    bus.subscribe<StateChange>('state/+', (change) => this.#onState(change));
+    // Values to write that were set before we started (or while we were stopped) go out first.
+    for (const tag of this.#writable.values()) {
+      if (tag.direction !== 'write') continue;
+      const value = store.get(tag.key);
+      if (value !== undefined) this.#queueWrite(tag, value);
+    }
+    log.info(`${this.#prefix}: ${this.#blocks.length} read request(s) per ${config.pollMs} ms cycle for ${config.map.length} map entries`);
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    const { scope } = this.#d;
+    scope.clearTimer(this.#timer);
+    this.#timer = scope.setTimeout(async () => this.#schedule(await this.#cycle()), ms);
+  }
+
+  /** One poll cycle; returns the delay before the next. Never throws for device trouble. */
+  async #cycle(): Promise<number> {
+    const { config, scope } = this.#d;
+    if (this.#breaker.state === 'open') return Math.max(config.pollMs, this.#breaker.retryInMs);
+    try {
+      await this.#flushWrites(true);
+      const changes: Record<string, unknown> = {};
+      for (const block of this.#blocks) await this.#readBlock(block, changes);
+      if (scope.disposed) return config.pollMs;
+      await this.#succeeded(changes);
+      return config.pollMs;
+    } catch (err) {
+      if (scope.disposed) return config.pollMs;
+      if (err instanceof CircuitOpenError) return Math.max(config.pollMs, this.#breaker.retryInMs || config.pollMs);
+      await this.#failed(err);
+      const open = this.#breaker.retryInMs > 0; // re-read: the failure may just have opened it
+      return open ? Math.max(config.pollMs, this.#breaker.retryInMs) : Math.max(config.pollMs, this.#backoff.next());
+    }
+  }
+
+  async #readBlock(block: ReadBlock<TagConfig>, changes: Record<string, unknown>): Promise<void> {
+    const { client, config, clock } = this.#d;
+    const request = `reading ${describeRange(block.table, block.address, block.count)}`;
+    const result = await this.#call<Raw>('read', request, () =>
+      block.table === 'holding' || block.table === 'input'
+        ? client.readRegisters(block.table, config.unit, block.address, block.count)
+        : client.readBits(block.table, config.unit, block.address, block.count));
+    if (result instanceof ModbusExceptionError) {
+      this.#refusedOnce(request, result, block.tags.map((t) => t.tag.key));
+      return;
+    }
+    const now = clock.now();
+    for (const { tag, offset, width } of block.tags) {
+      const raw = result.slice(offset, offset + width) as Raw;
+      const value = decode(tag, raw);
+      this.#cache.set(tag.key, { value, raw, at: now });
+      // A value being written must not be overwritten in the store by the read that raced it.
+      if (this.#pending.has(tag.key) || this.#inflight.has(tag.key)) continue;
+      if (!movedBeyond(tag.deadband, this.#published.get(tag.key), value)) continue;
+      this.#published.set(tag.key, value);
+      changes[tag.key] = value;
+    }
+  }
+
+  /** Sends pending writes, adjacent registers merged into one request. `rethrow`: link failures propagate. */
+  async #flushWrites(rethrow: boolean): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#pending.size === 0) return;
+    const run = this.#writeAll();
+    this.#flushing = run.then(() => {}, () => {});
+    try {
+      await run;
+    } catch (err) {
+      if (rethrow) throw err;
+      if (!(err instanceof CircuitOpenError) && !this.#d.scope.disposed) await this.#failed(err);
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  async #writeAll(): Promise<void> {
+    const { client, config, clock } = this.#d;
+    const writes = [...this.#pending.values()];
+    for (const run of planWrites(writes)) {
+      const first = run[0];
+      const raw: Raw = first.table === 'coil' ? run.flatMap((w) => w.raw as boolean[]) : run.flatMap((w) => w.raw as number[]);
+      const request = `writing ${describeRange(first.table, first.address, raw.length)}`;
+      for (const w of run) {
+        this.#pending.delete(w.tag.key);
+        this.#inflight.add(w.tag.key);
+      }
+      let result: unknown;
+      try {
+        result = await this.#call('write', request, () =>
+          first.table === 'coil' ? client.writeCoils(config.unit, first.address, raw as boolean[]) : client.writeRegisters(config.unit, first.address, raw as number[]));
+      } catch (err) {
+        // Keep them for the next attempt, unless a newer value arrived meanwhile.
+        for (const w of run) if (!this.#pending.has(w.tag.key)) this.#pending.set(w.tag.key, w);
+        throw err;
+      } finally {
+        for (const w of run) this.#inflight.delete(w.tag.key);
+      }
+      if (result instanceof ModbusExceptionError) {
+        this.#refusedOnce(request, result, run.map((w) => w.tag.key));
+        continue;
+      }
+      const now = clock.now();
+      for (const w of run) this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
+      this.#d.log.debug(() => `${this.#prefix}: wrote ${run.map((w) => `${w.tag.key}=${w.value}`).join(', ')}`);
+    }
+  }
+
+  /** A request through the circuit breaker; request-level exceptions come back as values. */
+  async #call<T>(op: 'read' | 'write', request: string, fn: () => Promise<T>): Promise<T | ModbusExceptionError> {
+    return await this.#breaker.call(async () => {
+      this.#requests.inc({ plugin: this.#d.id, op });
+      try {
+        const value = await fn();
+        this.#refused.delete(request);
+        return value;
+      } catch (err) {
+        if (err instanceof ModbusExceptionError) {
+          this.#errors.inc({ plugin: this.#d.id, kind: 'exception' });
+          if (REQUEST_EXCEPTIONS.has(err.code)) return err;
+        }
+        throw err;
+      }
+    });
+  }
+
+  #onState(change: StateChange): void {
+    const tag = this.#writable.get(change.key);
+    if (!tag || change.value === undefined) return;
+    // Our own publication of a value just read is not a request to write it back.
+    if (this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
+    if (this.#queueWrite(tag, change.value)) this.#kick();
+  }
+
+  #queueWrite(tag: TagConfig, value: unknown): boolean {
+    let raw: Raw;
+    try {
+      raw = encode(tag, value);
+    } catch (err) {
+      if (!(err instanceof EncodeError)) throw err;
+      this.#errors.inc({ plugin: this.#d.id, kind: 'encode' });
+      this.#d.log.warn(`${this.#prefix}: not writing "${tag.key}" to ${describeRange(tag.table, tag.address, tagWidth(tag))}: ${err.message}`);
+      return false;
+    }
+    const known = this.#cache.get(tag.key);
+    const numeric = typeof value === 'number' ? value : typeof value === 'boolean' ? value : Number(value);
+    if (known && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
+      this.#pending.delete(tag.key); // the device already holds it
+      return false;
+    }
+    this.#pending.set(tag.key, { tag, table: tag.table === 'coil' ? 'coil' : 'holding', address: tag.address, raw, value: numeric });
+    return true;
+  }
+
+  /** Writes go out at once rather than at the next poll (unless the circuit is open). */
+  #kick(): void {
+    if (this.#breaker.state === 'open') return;
+    this.#d.scope.run(() => this.#flushWrites(false));
+  }
+
+  async #succeeded(changes: Record<string, unknown>): Promise<void> {
+    const { config, store, clock, log } = this.#d;
+    const now = clock.now();
+    this.#backoff.reset();
+    this.#lastOkAt = now;
+    if (this.#connected !== true) changes[config.connectedKey] = true;
+    if (this.#connected !== true || now - this.#lastOkWritten >= Math.min(LAST_OK_EVERY_MS, (config.staleAfterS * 1000) / 4)) {
+      changes[config.lastOkKey] = now / 1000;
+      this.#lastOkWritten = now;
+    }
+    if (this.#outage) {
+      const s = ((now - this.#outage.since) / 1000).toFixed(1);
+      log.info(`${this.#prefix}: answering again after ${s} s (${this.#outage.failures} failed attempt(s))`);
+      this.#outage = null;
+    } else if (this.#connected === null) {
+      log.info(`${this.#prefix}: connected`);
+    }
+    this.#connected = true;
+    if (Object.keys(changes).length) await store.setMany(changes, { durable: false });
+  }
+
+  async #failed(err: unknown): Promise<void> {
+    const { config, store, clock, log, id } = this.#d;
+    const kind = err instanceof ModbusLinkError ? err.kind : err instanceof ModbusExceptionError ? 'exception' : 'other';
+    if (kind !== 'exception') this.#errors.inc({ plugin: id, kind });
+    if (!this.#outage) {
+      this.#outage = { since: clock.now(), failures: 1, circuitLogged: false };
+      log.warn(`${errorMessage(err)}; ${config.connectedKey}=false, retrying with backoff (logged once per outage)`);
+    } else {
+      this.#outage.failures++;
+      log.debug(() => `${this.#prefix}: still failing (${this.#outage?.failures}): ${errorMessage(err)}`);
+    }
+    if (this.#connected !== false) {
+      this.#connected = false;
+      await store.set(config.connectedKey, false, { durable: false });
+    }
+  }
+
+  #onCircuitOpen(): void {
+    const { log, config } = this.#d;
+    if (this.#outage?.circuitLogged) return;
+    if (this.#outage) this.#outage.circuitLogged = true;
+    log.warn(`${this.#prefix}: circuit open after ${this.#breaker.failures} consecutive failures; one trial request every ${config.circuit.openMs / 1000} s until it answers`);
+  }
+
+  #refusedOnce(request: string, err: ModbusExceptionError, keys: string[]): void {
+    if (this.#refused.get(request) === err.code) return;
+    this.#refused.set(request, err.code);
+    this.#d.log.warn(`${err.message}; not updated: ${keys.join(', ')} (check the map addresses against the device)`);
+  }
+
+  #check(): { ok: boolean; detail: string } {
+    const { clock } = this.#d;
+    const state = this.#breaker.state;
+    const age = this.#lastOkAt === null ? 'never' : `${((clock.now() - this.#lastOkAt) / 1000).toFixed(1)} s ago`;
+    const refused = [...this.#refused].map(([r, code]) => `${r}: exception ${code}`);
+    const parts = [
+      `${this.#prefix}: ${this.#connected ? 'connected' : 'not connected'}`,
+      `circuit ${state}${state === 'open' ? ` (next trial in ${Math.ceil(this.#breaker.retryInMs / 1000)} s)` : ''}`,
+      `last ok ${age}`,
+      ...(this.#breaker.lastError ? [`last error: ${this.#breaker.lastError}`] : []),
+      ...refused,
+    ];
+    return { ok: this.#connected === true && state === 'closed' && refused.length === 0, detail: parts.join('; ') };
+  }
+}
+

@@ -1,0 +1,71 @@
+// The four Modbus tables of one simulated unit, with 32-bit helpers (big-endian words: high word
+// first, as the NJ301 and most PLCs send them). Out-of-range access throws exception 2.
+
+/** Thrown by a bank or handler to answer with a Modbus exception code (2 = illegal data address). */
+export class ModbusServerException extends Error {
+  constructor(readonly code: number, message = `exception ${code}`) {
+    super(message);
+  }
+}
+
+export interface RegisterBankSizes {
+  holding?: number;
+  input?: number;
+  coil?: number;
+  discrete?: number;
+}
+
+export class RegisterBank {
+  readonly holding: Uint16Array;
+  readonly input: Uint16Array;
+  readonly coil: Uint8Array;
+  readonly discrete: Uint8Array;
+
+  constructor(sizes: RegisterBankSizes = {}) {
+    this.holding = new Uint16Array(sizes.holding ?? 1024);
+    this.input = new Uint16Array(sizes.input ?? 1024);
+    this.coil = new Uint8Array(sizes.coil ?? 1024);
+    this.discrete = new Uint8Array(sizes.discrete ?? 1024);
+  }
+
+  readRegisters(table: 'holding' | 'input', address: number, count: number): number[] {
+    const t = this[table];
+    check(t.length, address, count);
+    return Array.from(t.subarray(address, address + count));
+  }
+
+  writeRegisters(address: number, values: number[]): void {
+    check(this.holding.length, address, values.length);
+    this.holding.set(values.map((v) => v & 0xffff), address);
+  }
+
+  readBits(table: 'coil' | 'discrete', address: number, count: number): boolean[] {
+    const t = this[table];
+    check(t.length, address, count);
+    return Array.from(t.subarray(address, address + count), (b) => b !== 0);
+  }
+
+  writeBits(address: number, values: boolean[]): void {
+    check(this.coil.length, address, values.length);
+    this.coil.set(values.map(Number), address);
+  }
+
+  /** REAL at `address` (two registers, high word first). */
+  getFloat(address: number, table: 'holding' | 'input' = 'holding'): number {
+    const v = new DataView(new ArrayBuffer(4));
+    v.setUint16(0, this[table][address]);
+    v.setUint16(2, this[table][address + 1]);
+    return v.getFloat32(0);
+  }
+
+  setFloat(address: number, value: number, table: 'holding' | 'input' = 'holding'): void {
+    const v = new DataView(new ArrayBuffer(4));
+    v.setFloat32(0, value);
+    this[table][address] = v.getUint16(0);
+    this[table][address + 1] = v.getUint16(2);
+  }
+}
+
+function check(size: number, address: number, count: number): void {
+  if (address < 0 || count < 1 || address + count > size) throw new ModbusServerException(2);
+}
