@@ -4,4 +4,8 @@ import type { AnyAdapterDefinition, CatalogEntry } from '../core/plugin.ts';
 
 export const adapterCatalog: CatalogEntry<AnyAdapterDefinition>[] = [
   { name: 'value', load: async () => (await import('./value/adapter.ts')).default },
+  { name: 'modbus', load: async () => (await import('./modbus/adapter.ts')).default },
+  { name: 'http', load: async () => (await import('./http/adapter.ts')).default },
+  { name: 'gpio', load: async () => (await import('./gpio/adapter.ts')).default },
+  { name: 'spi', load: async () => (await import('./spi/adapter.ts')).default },
 ];

@@ -3,5 +3,8 @@ import type { AnyPluginDefinition, CatalogEntry } from '../core/plugin.ts';
 
 export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'value-poller', load: async () => (await import('./value-poller/plugin.ts')).default },
+  { name: 'max31865', load: async () => (await import('./max31865/plugin.ts')).default },
   { name: 'http-api', load: async () => (await import('./http-api/plugin.ts')).default },
+  { name: 'modbus-bridge', load: async () => (await import('./modbus-bridge/plugin.ts')).default },
+  { name: 'relay', load: async () => (await import('./relay/plugin.ts')).default },
 ];
