@@ -56,6 +56,12 @@ export interface PluginDefinition<C = Record<string, unknown>> {
   /** JSON Schema for `config`; unknown keys should be refused with `additionalProperties: false`. */
   configSchema: JsonSchema;
   adapters?: Record<string, AdapterRequirement>;
+  /**
+   * Checks JSON Schema cannot express (overlapping addresses, say), run by `fieldgate validate`
+   * and before start on a config that passed the schema. One `path: message` line per problem,
+   * the path relative to `config` (`map[1].address: overlaps map[0]`).
+   */
+  validateConfig?(config: C): string[];
   create(ctx: PluginContext<C>): PluginInstance | Promise<PluginInstance>;
 }
 

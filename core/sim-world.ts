@@ -14,6 +14,12 @@ export class SimWorld {
     return value;
   }
 
+  /** The object under `name`; throws naming the known names when it does not exist (tests reach simulators this way). */
+  require<T>(name: string): T {
+    if (!this.#objects.has(name)) throw new Error(`no simulator object "${name}" (known: ${[...this.#objects.keys()].join(', ') || 'none'})`);
+    return this.#objects.get(name) as T;
+  }
+
   has(name: string): boolean {
     return this.#objects.has(name);
   }

@@ -71,8 +71,26 @@ export function parseManifest(text: string, file: string, options: LoadOptions):
     ...formatSchemaErrors(result.errors, { data, envVars: interpolated.sites, failed: interpolated.failed }),
     ...crossCheck(data, catalog, show),
   ];
+  issues.push(...semanticChecks(data, options.plugins, issues));
   if (issues.length > 0) throw new ManifestError(file, [...new Set(issues)].map((line) => mask(line, secrets)));
   return { manifest: data as Manifest, secrets, file };
+}
+
+/**
+ * Runs each plugin type's `validateConfig` on the configs that passed the schema (a config with
+ * schema errors is not in a shape those checks can judge), prefixing the entry's path.
+ */
+function semanticChecks(data: unknown, plugins: readonly AnyPluginDefinition[], earlier: readonly string[]): string[] {
+  const entries = (data as { plugins?: unknown }).plugins;
+  if (!Array.isArray(entries)) return [];
+  const out: string[] = [];
+  entries.forEach((entry: { use?: unknown; config?: unknown }, i) => {
+    const prefix = `plugins[${i}]`;
+    const check = plugins.find((p) => p.type === entry?.use)?.validateConfig;
+    if (!check || earlier.some((line) => line.startsWith(`${prefix}.`) || line.startsWith(`${prefix}:`))) return;
+    for (const line of check(entry.config ?? {})) out.push(`${prefix}.config.${line}`);
+  });
+  return out;
 }
 
 /** Last line of defence: no message may carry a secret. Short values are skipped (they would mangle the text). */

@@ -11,8 +11,10 @@ export default definePlugin<BridgeConfig>({
   description: 'Polls and writes a Modbus unit through a declarative map of state keys (coalesced reads, change-only writes, circuit breaker).',
   adapters: { link: { kind: 'modbus', description: 'The Modbus link (TCP or RTU) the unit is reached through.' } },
   configSchema,
+  validateConfig: checkConfig,
   create({ id, config, adapters, store, bus, health, metrics, scope, clock, log }) {
-    // The manifest schema cannot see overlaps or a 32-bit value at 65535; refuse them here, by path.
+    // `fieldgate validate` reports these through validateConfig; a runtime built without the
+    // manifest loader (tests, embedding) still refuses them here, by path.
     const issues = checkConfig(config);
     if (issues.length) {
       throw new Error(`modbus-bridge "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
