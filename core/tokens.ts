@@ -15,6 +15,8 @@ export const Tokens = {
   /** Route contributions collected for the HTTP API plugin. */
   HttpRoutes: Symbol('fieldgate.HttpRoutes'),
   Supervisor: Symbol('fieldgate.Supervisor'),
+  /** Services plugins offer each other (core/services.ts). */
+  Services: Symbol('fieldgate.Services'),
   Manifest: Symbol('fieldgate.Manifest'),
   /** The resolving plugin's validated config. */
   PluginConfig: Symbol('fieldgate.PluginConfig'),

@@ -15,6 +15,7 @@ import { MetricsRegistry } from '../metrics.ts';
 import type { AdapterHandle, AnyAdapterDefinition, AnyPluginDefinition, PluginContext } from '../plugin.ts';
 import { openStore } from '../store/open.ts';
 import type { StateStore } from '../store/types.ts';
+import { ServiceRegistry } from '../services.ts';
 import { SimWorld } from '../sim-world.ts';
 import { Tokens } from '../tokens.ts';
 import { startOrder } from './order.ts';
@@ -49,6 +50,7 @@ export class Runtime {
   readonly container: DependencyContainer;
   readonly metrics = new MetricsRegistry();
   readonly routes = new RouteRegistry();
+  readonly services = new ServiceRegistry();
   readonly health: HealthModel;
   readonly supervisor: Supervisor;
   readonly log: Logger;
@@ -100,6 +102,7 @@ export class Runtime {
     c.register(Tokens.Metrics, { useValue: this.metrics });
     c.register(Tokens.HttpRoutes, { useValue: this.routes });
     c.register(Tokens.Supervisor, { useValue: this.supervisor });
+    c.register(Tokens.Services, { useValue: this.services });
     c.register(Tokens.Manifest, { useValue: manifest });
   }
 
@@ -211,6 +214,7 @@ export class Runtime {
     this.bus.removeOwner(id);
     this.health.unwatchOwner(id);
     this.routes.removeOwner(id);
+    this.services.removeOwner(id);
   }
 
   #registerStoreMetrics(): void {
