@@ -191,23 +191,36 @@ test('PLC off the network: disconnected, stale heartbeat, open circuit, only the
   }
 });
 
-test('bad map entries are refused at start with the path named', async () => {
-  const { root, lines } = memoryLog('info');
-  const { manifest } = parseManifest(JSON.stringify({
+test('bad map entries are refused by validation and, without the loader, at start, with the path named', async () => {
+  const map = [
+    { key: 'a', table: 'holding', address: 8, type: 'float32' },
+    { key: 'b', table: 'holding', address: 9 },
+  ];
+  const adapters = [{ id: 'plc', kind: 'modbus', driver: 'sim' as const, options: { sim: { port: 0 } } }];
+  assert.throws(() => parseManifest(JSON.stringify({
     name: 'bad',
-    adapters: [{ id: 'plc', kind: 'modbus', driver: 'sim', options: { sim: { port: 0 } } }],
-    plugins: [{ id: 'bridge', use: 'modbus-bridge', adapters: { link: 'plc' }, config: { map: [
-      { key: 'a', table: 'holding', address: 8, type: 'float32' },
-      { key: 'b', table: 'holding', address: 9 },
-    ] } }],
-  }), 'bad.json', { plugins: [bridgePlugin], adapters: [modbusAdapter], env: {} });
-  const runtime = await createRuntime({ manifest, plugins: [bridgePlugin], adapters: [modbusAdapter], logRoot: root, dataDir: null, sim: true });
+    adapters,
+    plugins: [{ id: 'bridge', use: 'modbus-bridge', adapters: { link: 'plc' }, config: { map } }],
+  }), 'bad.json', { plugins: [bridgePlugin], adapters: [modbusAdapter], env: {} }), (err: Error) => {
+    assert.match(err.message, /plugins\[0\]\.config\.map\[1\]\.address: holding 9 \("b"\) overlaps map\[0\] 8\.\.9 \("a"\)/);
+    return true;
+  });
+
+  // A runtime built without the manifest loader (embedding, tests) still refuses it at start.
+  const { root } = memoryLog('silent');
+  const { manifest: valid } = parseManifest(JSON.stringify({
+    name: 'ok',
+    adapters,
+    plugins: [{ id: 'bridge', use: 'modbus-bridge', adapters: { link: 'plc' }, config: { map: [map[0]] } }],
+  }), 'ok.json', { plugins: [bridgePlugin], adapters: [modbusAdapter], env: {} });
+  const bridgeConfig = valid.plugins[0].config as { map: unknown[] };
+  bridgeConfig.map.push({ ...bridgeConfig.map[0] as object, key: 'b', address: 9, type: 'uint16' });
+  const runtime = await createRuntime({ manifest: valid, plugins: [bridgePlugin], adapters: [modbusAdapter], logRoot: root, dataDir: null, sim: true });
   try {
     await runtime.start();
     const status = runtime.supervisor.status('bridge');
     assert.notEqual(status.status, 'running');
     assert.match(status.lastError ?? '', /config\.map\[1\]\.address: holding 9 \("b"\) overlaps map\[0\] 8\.\.9 \("a"\)/);
-    void lines;
   } finally {
     await runtime.stop();
   }
