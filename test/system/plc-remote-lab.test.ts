@@ -10,10 +10,13 @@ import { memoryLog } from '../../core/log.ts';
 import type { Nj301Simulator } from '../../sim/nj301.ts';
 import type { Max31865Sim } from '../../sim/max31865.ts';
 import type { Esp32RelaySimulator } from '../../sim/esp32-relay.ts';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
+
+const CHROMIUM = process.env.FIELDGATE_CHROMIUM ?? '/usr/bin/chromium';
+const chromiumMissing = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium or set FIELDGATE_CHROMIUM`;
 
 /** Polls `check` until it returns a truthy value or `ms` pass; never a blind sleep. */
 async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
@@ -87,6 +90,29 @@ describe('plc-remote-lab on simulators', () => {
     }
     assert.equal(last.at(-1)!.sp, 60);
     assert.ok(Math.abs(last.at(-1)!.pv - 60) <= 1.5);
+  });
+
+  test('the dashboard shows the settled loop: PV near 60, power on, links fresh', { skip: chromiumMissing, timeout: 60_000 }, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(api);
+      await page.waitForSelector('#title:text("PLC remote lab")');
+      await page.waitForFunction(() => {
+        const v = Number(document.querySelector('.tile[data-key="rtd_temp"] .value')?.textContent);
+        return Math.abs(v - 60) <= 1.5;
+      });
+      assert.match((await page.locator('.tile[data-key="power_on_actual"] .value').textContent()) ?? '', /ON/);
+      await page.waitForSelector('#health tr[data-item="modbus_last_ok_ts"].ok');
+      await page.waitForSelector('#health tr[data-item="sensor_last_ts"].ok');
+      await page.waitForSelector('#trend canvas');
+    } finally {
+      await browser.close();
+    }
   });
 
   test('PLC down: the API answers, only the bridge complains, the Modbus age goes stale, recovery is automatic', async () => {
