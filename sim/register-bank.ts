@@ -1,12 +1,9 @@
 // The four Modbus tables of one simulated unit, with 32-bit helpers (big-endian words: high word
 // first, as the NJ301 and most PLCs send them). Out-of-range access throws exception 2.
+import { checkRange, type ModbusDataModel, type WritableTable } from '../adapters/modbus/server/pdu.ts';
+import type { RegisterTableName } from '../adapters/modbus/register-space.ts';
 
-/** Thrown by a bank or handler to answer with a Modbus exception code (2 = illegal data address). */
-export class ModbusServerException extends Error {
-  constructor(readonly code: number, message = `exception ${code}`) {
-    super(message);
-  }
-}
+export { ModbusServerException } from '../adapters/modbus/server/pdu.ts';
 
 export interface RegisterBankSizes {
   holding?: number;
@@ -15,7 +12,7 @@ export interface RegisterBankSizes {
   discrete?: number;
 }
 
-export class RegisterBank {
+export class RegisterBank implements ModbusDataModel {
   readonly holding: Uint16Array;
   readonly input: Uint16Array;
   readonly coil: Uint8Array;
@@ -50,6 +47,18 @@ export class RegisterBank {
     this.coil.set(values.map(Number), address);
   }
 
+  /** ModbusDataModel: registers as 0..65535, bits as 0/1. */
+  read(table: RegisterTableName, address: number, count: number): number[] {
+    const t = this[table];
+    check(t.length, address, count);
+    return Array.from(t.subarray(address, address + count));
+  }
+
+  write(table: WritableTable, address: number, values: number[]): void {
+    if (table === 'coil') this.writeBits(address, values.map((v) => v !== 0));
+    else this.writeRegisters(address, values);
+  }
+
   /** REAL at `address` (two registers, high word first). */
   getFloat(address: number, table: 'holding' | 'input' = 'holding'): number {
     const v = new DataView(new ArrayBuffer(4));
@@ -67,5 +76,5 @@ export class RegisterBank {
 }
 
 function check(size: number, address: number, count: number): void {
-  if (address < 0 || count < 1 || address + count > size) throw new ModbusServerException(2);
+  checkRange(size, address, count);
 }
