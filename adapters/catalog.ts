@@ -8,4 +8,5 @@ export const adapterCatalog: CatalogEntry<AnyAdapterDefinition>[] = [
   { name: 'http', load: async () => (await import('./http/adapter.ts')).default },
   { name: 'gpio', load: async () => (await import('./gpio/adapter.ts')).default },
   { name: 'spi', load: async () => (await import('./spi/adapter.ts')).default },
+  { name: 'neasmart-base', load: async () => (await import('./neasmart-base/adapter.ts')).default },
 ];

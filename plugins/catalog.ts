@@ -6,5 +6,7 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'max31865', load: async () => (await import('./max31865/plugin.ts')).default },
   { name: 'http-api', load: async () => (await import('./http-api/plugin.ts')).default },
   { name: 'modbus-bridge', load: async () => (await import('./modbus-bridge/plugin.ts')).default },
+  { name: 'modbus-server', load: async () => (await import('./modbus-server/plugin.ts')).default },
   { name: 'relay', load: async () => (await import('./relay/plugin.ts')).default },
+  { name: 'neasmart', load: async () => (await import('./neasmart/plugin.ts')).default },
 ];
