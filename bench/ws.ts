@@ -108,12 +108,16 @@ async function clientMain(): Promise<void> {
 
   const onDelta = (idx: number, text: string) => {
     const t = now();
-    const m = JSON.parse(text) as { type: string; value?: { t: number; s: number } };
-    if (m.type !== 'delta' || !m.value) return;
-    deltas++;
-    perClient[idx]!++;
-    sendLat.add(t - m.value.t);
-    schedLat.add(t - m.value.s);
+    type D = { type: string; value?: { t: number; s: number } };
+    const m = JSON.parse(text) as D & { deltas?: D[] };
+    // The hub sends one frame per event-loop turn: a plain delta, or a batch of them.
+    for (const d of m.type === 'batch' ? m.deltas ?? [] : [m]) {
+      if (d.type !== 'delta' || !d.value) continue;
+      deltas++;
+      perClient[idx]!++;
+      sendLat.add(t - d.value.t);
+      schedLat.add(t - d.value.s);
+    }
   };
 
   const open = (idx: number) =>

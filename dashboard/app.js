@@ -108,6 +108,7 @@ function connect() {
     const msg = JSON.parse(e.data);
     if (msg.type === 'snapshot') msg.values.forEach(applyDelta);
     else if (msg.type === 'delta' && msg.topic.startsWith('state/')) applyDelta(msg);
+    else if (msg.type === 'batch') for (const d of msg.deltas) if (d.topic.startsWith('state/')) applyDelta(d);
   };
   socket.onclose = (e) => {
     if (ws !== socket) return;

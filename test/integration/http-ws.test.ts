@@ -12,6 +12,7 @@ interface Msg {
   value?: unknown;
   ts?: number;
   values?: Msg[];
+  deltas?: Msg[];
   message?: string;
 }
 
@@ -129,6 +130,26 @@ describe('http-api WebSocket feed', () => {
     await Promise.all(clients.map((c) => c.next((m) => m.key === 'pv' && m.value === 30.5)));
     assert.equal(await metric(api, 'fieldgate_http_ws_events_encoded_total'), encoded + 1);
     assert.equal(await metric(api, 'fieldgate_http_ws_messages_sent_total'), sent + 3);
+    for (const c of clients) c.ws.close();
+    await Promise.all(clients.map((c) => c.closed));
+  });
+
+  test('the changes of one event-loop turn reach a client as one batch frame, each delta encoded once', async () => {
+    const clients = await Promise.all([1, 2].map(() => connect(api, '?topics=state/*')));
+    await Promise.all(clients.map((c) => c.next((m) => m.type === 'snapshot')));
+    const encoded = await metric(api, 'fieldgate_http_ws_events_encoded_total');
+    const sent = await metric(api, 'fieldgate_http_ws_messages_sent_total');
+    await api.runtime.store.setMany({ pv: 41, sp: 42, other_thing: 'y' });
+    for (const c of clients) {
+      const batch = await c.next((m) => m.type === 'batch');
+      assert.deepEqual(batch.deltas!.map((d) => [d.type, d.topic, d.key, d.value]), [
+        ['delta', 'state/pv', 'pv', 41],
+        ['delta', 'state/sp', 'sp', 42],
+        ['delta', 'state/other_thing', 'other_thing', 'y'],
+      ]);
+    }
+    assert.equal(await metric(api, 'fieldgate_http_ws_events_encoded_total'), encoded + 3, 'three events, each encoded once');
+    assert.equal(await metric(api, 'fieldgate_http_ws_messages_sent_total'), sent + 2, 'one frame per client');
     for (const c of clients) c.ws.close();
     await Promise.all(clients.map((c) => c.closed));
   });

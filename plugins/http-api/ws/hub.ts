@@ -25,6 +25,8 @@ interface Client {
   conflatingSince: number | null;
   pending: Map<string, string>;
   pendingBytes: number;
+  /** Deltas of the current event-loop turn, sent as one frame when the turn ends. */
+  outbox: string[];
   closed: boolean;
 }
 
@@ -42,6 +44,8 @@ export class LiveHub {
   readonly #deps: HubDeps;
   readonly #clients = new Set<Client>();
   readonly #matchCache = new Map<string, Client[]>();
+  /** Clients with deltas waiting for the end of this event-loop turn. */
+  readonly #outboxes = new Set<Client>();
   #unsubscribe: (() => void) | null = null;
   readonly #m;
 
@@ -74,7 +78,7 @@ export class LiveHub {
       socket.close(1013, 'too many clients; try again later');
       return;
     }
-    const client: Client = { socket, address, patterns: new Map(), alive: true, conflatingSince: null, pending: new Map(), pendingBytes: 0, closed: false };
+    const client: Client = { socket, address, patterns: new Map(), alive: true, conflatingSince: null, pending: new Map(), pendingBytes: 0, outbox: [], closed: false };
     this.#clients.add(client);
     this.#m.clients.set(this.#clients.size);
     this.#ensureBus();
@@ -158,8 +162,7 @@ export class LiveHub {
     const buffered = client.socket.bufferedAmount;
     if (client.conflatingSince === null) {
       if (buffered <= softBytes) {
-        client.socket.send(data);
-        this.#m.sent.inc();
+        this.#enqueue(client, data);
         return;
       }
       client.conflatingSince = this.#deps.clock.monotonic();
@@ -174,6 +177,29 @@ export class LiveHub {
     client.pending.set(topic, data);
     client.pendingBytes += data.length;
     if (buffered + client.pendingBytes > hardBytes) this.#closeSlow(client, `${buffered + client.pendingBytes} bytes buffered and pending (cap ${hardBytes})`);
+  }
+
+  /**
+   * Frames are per event-loop turn, not per event: a `setMany` of 20 keys publishes 20 events in one
+   * turn, and each subscribed client gets one frame with its deltas instead of 20 sends (the send,
+   * not the encoding, dominates the cost with many clients). Each delta is still encoded once and
+   * shared; a turn with a single delta sends it as a plain `delta` message.
+   */
+  #enqueue(client: Client, data: string): void {
+    if (this.#outboxes.size === 0) queueMicrotask(() => this.#flushOutboxes());
+    client.outbox.push(data);
+    this.#outboxes.add(client);
+  }
+
+  #flushOutboxes(): void {
+    for (const c of this.#outboxes) {
+      const items = c.outbox;
+      c.outbox = [];
+      if (c.closed || c.socket.readyState !== OPEN || items.length === 0) continue;
+      c.socket.send(items.length === 1 ? items[0]! : `{"type":"batch","deltas":[${items.join(',')}]}`);
+      this.#m.sent.inc();
+    }
+    this.#outboxes.clear();
   }
 
   #flushConflated(): void {
