@@ -16,24 +16,9 @@ import { pluginCatalog } from '../../plugins/catalog.ts';
 import { decodeDpt9, encodeDpt9 } from '../../plugins/neasmart/dpt9001.ts';
 import type { NeasmartBaseSimulator } from '../../sim/neasmart-base.ts';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const API_KEY = 'neasmart-test-key';
-
-/** Polls `check` until it returns a truthy value or `ms` pass; never a blind sleep. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -14,25 +14,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const CHROMIUM = process.env.FIELDGATE_CHROMIUM ?? '/usr/bin/chromium';
 const chromiumMissing = existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: install Debian's chromium or set FIELDGATE_CHROMIUM`;
-
-/** Polls `check` until it returns a truthy value or `ms` pass; never a blind sleep. */
-async function eventually<T>(what: string, ms: number, check: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('plc-remote-lab on simulators', () => {
   let runtime: Runtime;
