@@ -1,0 +1,69 @@
+// Adapter kind `fins`: one FINS/UDP link to an Omron CPU (the odoo-batching mixing CJ2M). The
+// simulator is a CJ2M on loopback, and the adapter hands back the real client connected to it,
+// so the code under test is the production client.
+import { defineAdapter } from '../../core/plugin.ts';
+import type { FinsLinkOptions } from './client.ts';
+import type { FinsClient } from './types.ts';
+
+export interface FinsSimOptions {
+  /** Simulator port on 127.0.0.1; 0 = any free port. */
+  port: number;
+  /** Process seconds per clock second of the mixing line. */
+  timeScale: number;
+  /** Mixing time of one batch, process milliseconds. */
+  mixingMs: number;
+}
+
+export type FinsAdapterOptions = Required<Omit<FinsLinkOptions, 'host'>> & { host?: string; sim: FinsSimOptions };
+
+const byte = (description: string, dflt: number) => ({ type: 'integer', minimum: 0, maximum: 255, default: dflt, description });
+
+export default defineAdapter<FinsAdapterOptions, FinsClient>({
+  kind: 'fins',
+  description: 'An Omron FINS/UDP link to a CPU (CJ2M, CS1, CP1); the simulator is the mixing line\'s CJ2M on loopback.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      host: { type: 'string', minLength: 1, description: 'The PLC\'s Ethernet unit address.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, default: 9600, description: 'FINS/UDP port.' },
+      plcNetwork: byte('DNA: destination network (0 = local).', 0),
+      plcNode: byte('DA1: the PLC\'s FINS node number.', 2),
+      plcUnit: byte('DA2: destination unit (0 = CPU Unit).', 0),
+      localNetwork: byte('SNA: this gateway\'s network.', 0),
+      localNode: byte('SA1: this gateway\'s node; some Ethernet units want the last octet of its IP.', 1),
+      localPort: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Local UDP port; 0 = any (use 9600 if the unit answers only there).' },
+      timeoutMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000, description: 'Deadline of each attempt.' },
+      retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'Further attempts after a timeout or a malformed reply.' },
+      sim: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'The bundled CJ2M simulator (driver "sim").',
+        properties: {
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port; 0 = any free port.' },
+          timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second.' },
+          mixingMs: { type: 'integer', minimum: 0, default: 60000, description: 'Mixing time of one batch (process ms).' },
+        },
+      },
+    },
+  },
+  async real(options, ctx) {
+    if (!options.host) throw new Error(`fins adapter "${ctx.id}": options.host (the PLC's IP address) is required for driver "real"`);
+    const { UdpFinsClient } = await import('./client.ts');
+    const client = new UdpFinsClient({ ...options, host: options.host }, ctx.clock, (m) => ctx.log.warn(m));
+    return { instance: client, close: () => client.close() };
+  },
+  async sim(options, ctx) {
+    const [{ UdpFinsClient }, { Cj2mSimulator }] = await Promise.all([import('./client.ts'), import('../../sim/cj2m.ts')]);
+    const plc = ctx.world.get(
+      `sim:${ctx.id}`,
+      () => new Cj2mSimulator({ clock: ctx.clock, port: options.sim.port, node: options.plcNode, timeScale: options.sim.timeScale, mixingMs: options.sim.mixingMs }),
+      (s) => s.close(),
+    );
+    await plc.start();
+    ctx.log.info(`CJ2M simulator listening on ${plc.address} (node ${plc.node})`);
+    const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port }, ctx.clock, (m) => ctx.log.warn(m));
+    return { instance: client, close: () => client.close() };
+  },
+});
