@@ -1,6 +1,7 @@
 // ESP32 power relay simulator: a real HTTP server on loopback speaking one firmware preset (the
 // lab firmware, Tasmota or Shelly Gen2), switching the shared plant's relay, with injectable faults.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackHttpServer } from './loopback-http.ts';
 import type { HttpSimDevice } from '../adapters/http/types.ts';
 
 export interface RelayPlant {
@@ -39,17 +40,21 @@ export class Esp32RelaySimulator {
   readonly device: HttpSimDevice;
   readonly requests: RecordedRequest[] = [];
   readonly faults: Esp32RelayFaults = { delayMs: 0, error500: false, malformed: false };
-  #server: Server | null = null;
-  #port: number;
+  readonly #http: LoopbackHttpServer;
   #relay: boolean;
   #offline = false;
-  readonly #pending = new Set<{ timer: ReturnType<typeof setTimeout>; res: ServerResponse }>();
   readonly #now: () => number;
   readonly #bootedAt: number;
 
   constructor(readonly options: Esp32RelaySimOptions) {
     this.device = options.device;
-    this.#port = options.port ?? 0;
+    this.#http = new LoopbackHttpServer({
+      port: options.port,
+      maxBody: 4096,
+      delayMs: () => this.faults.delayMs,
+      received: (req, body) => void this.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body }),
+      respond: (req, res, body) => this.#reply(req, res, body),
+    });
     this.#relay = options.initial ?? false;
     this.#now = options.now ?? Date.now;
     this.#bootedAt = this.#now();
@@ -57,28 +62,16 @@ export class Esp32RelaySimulator {
   }
 
   /** Starts listening on 127.0.0.1. Resolves with the base URL. */
-  async start(): Promise<string> {
-    if (this.#server) return this.url;
-    const server = createServer((req, res) => this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address();
-    if (address && typeof address === 'object') this.#port = address.port;
-    this.#server = server;
-    return this.url;
+  start(): Promise<string> {
+    return this.#http.start();
   }
 
   get port(): number {
-    return this.#port;
+    return this.#http.port;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.#port}`;
+    return this.#http.url;
   }
 
   /** Relay state as the device sees it. */
@@ -100,7 +93,7 @@ export class Esp32RelaySimulator {
   async setOffline(offline: boolean): Promise<void> {
     if (offline === this.#offline) return;
     this.#offline = offline;
-    if (offline) await this.#stop();
+    if (offline) await this.#http.stop();
     else await this.start();
   }
 
@@ -111,41 +104,7 @@ export class Esp32RelaySimulator {
   }
 
   async close(): Promise<void> {
-    await this.#stop();
-  }
-
-  async #stop(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const p of this.#pending) {
-      clearTimeout(p.timer);
-      p.res.destroy();
-    }
-    this.#pending.clear();
-    if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // A powered-off device drops its connections; don't wait for the client's keep-alive sockets.
-    server.closeAllConnections?.();
-    await closed;
-  }
-
-  #handle(req: IncomingMessage, res: ServerResponse): void {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      if (body.length < 4096) body += chunk;
-    });
-    req.on('end', () => {
-      this.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body });
-      const reply = () => this.#reply(req, res, body);
-      if (this.faults.delayMs > 0) {
-        const entry = { timer: setTimeout(() => {
-          this.#pending.delete(entry);
-          reply();
-        }, this.faults.delayMs), res };
-        this.#pending.add(entry);
-      } else reply();
-    });
+    await this.#http.stop();
   }
 
   #reply(req: IncomingMessage, res: ServerResponse, body: string): void {

@@ -1,5 +1,6 @@
 // The real HTTP device client on the runtime's own `fetch` (Node >= 20 and Deno alike).
 import { HttpDeviceError, type HttpDevice, type HttpDeviceOptions, type HttpRequest } from './types.ts';
+import { networkCode } from './network-code.ts';
 
 export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & { baseUrl: string };
 
@@ -78,20 +79,3 @@ export class HttpDeviceClient implements HttpDevice {
   }
 }
 
-/** The most specific network error code fetch buried in its causes (ECONNREFUSED, ...). */
-function networkCode(err: unknown): string {
-  let deepest = err instanceof Error ? err.message : String(err);
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    if (e instanceof Error) deepest = e.message;
-    e = (e as { cause?: unknown }).cause;
-  }
-  // Deno reports the OS error in the message only.
-  if (/connection refused/i.test(deepest)) return 'ECONNREFUSED';
-  if (/connection reset/i.test(deepest)) return 'ECONNRESET';
-  if (/timed out/i.test(deepest)) return 'ETIMEDOUT';
-  if (/no route to host/i.test(deepest)) return 'EHOSTUNREACH';
-  if (/dns error|failed to lookup|name or service not known/i.test(deepest)) return 'ENOTFOUND';
-  return deepest;
-}
