@@ -8,5 +8,7 @@ export const adapterCatalog: CatalogEntry<AnyAdapterDefinition>[] = [
   { name: 'http', load: async () => (await import('./http/adapter.ts')).default },
   { name: 'gpio', load: async () => (await import('./gpio/adapter.ts')).default },
   { name: 'spi', load: async () => (await import('./spi/adapter.ts')).default },
+  { name: 'fins', load: async () => (await import('./fins/adapter.ts')).default },
   { name: 'neasmart-base', load: async () => (await import('./neasmart-base/adapter.ts')).default },
+  { name: 'odoo', load: async () => (await import('./odoo/adapter.ts')).default },
 ];
