@@ -1,0 +1,62 @@
+// The mo_batch queue as the seed keeps it (one row per manufacturing order waiting for the mixing
+// PLC), behind one small interface so it can live in the embedded store or in PostgreSQL.
+
+/** Silo letters a..m for equipment 101..113; the liquid tanks 114/115 are optional. */
+export const SILO_LETTERS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm'] as const;
+export type SiloLetter = (typeof SILO_LETTERS)[number];
+
+/** One queued batch, with the seed's column names. */
+export interface MoBatchRow {
+  /** 1..N, unique, in queue order. */
+  batch_no: number;
+  /** Odoo MO reference (e.g. `WH/MO/00002`); unique in the queue (upsert key). */
+  mo_id: string;
+  /** Quantity of finished goods to make. */
+  consumption: number;
+  /** Equipment code of the MO's mixer, or null. */
+  equipment_id_batch: string | null;
+  finished_goods: string | null;
+  bom_code: string | null;
+  /** silo_a..silo_m: the silo's equipment number (defaults 101..113). */
+  silos: Record<SiloLetter, number>;
+  /** component_silo_x_name: the component drawn from silo x, or null. */
+  component_names: Partial<Record<SiloLetter, string>>;
+  /** consumption_silo_x: kg to draw from silo x (0 when unused). */
+  consumptions: Partial<Record<SiloLetter, number>>;
+  /** Liquid tanks (114, 115) when enabled: component name and kg. */
+  liquids?: Partial<Record<'lq114' | 'lq115', { name: string; consumption: number }>>;
+  status_manufacturing: boolean;
+  status_operation: boolean;
+  actual_weight_quantity_finished_goods: number | null;
+  /** Epoch seconds the row was queued / last changed. */
+  created_at: number;
+  updated_at: number;
+}
+
+/** What a sync gives the repository: a row without its position and timestamps. */
+export type NewMoBatch = Omit<MoBatchRow, 'batch_no' | 'created_at' | 'updated_at' | 'status_manufacturing' | 'status_operation' | 'actual_weight_quantity_finished_goods'>;
+
+export interface MoBatchRepository {
+  readonly description: string;
+  /** Creates the table if needed. */
+  init(): Promise<void>;
+  count(): Promise<number>;
+  /** Every row, by batch_no. */
+  list(): Promise<MoBatchRow[]>;
+  get(batchNo: number): Promise<MoBatchRow | undefined>;
+  /**
+   * Inserts new MOs at the end of the queue (batch_no continues from the highest) and updates
+   * rows whose mo_id is already queued, in one transaction: all or nothing.
+   */
+  upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }>;
+  /** Records what the PLC reported for a batch. */
+  markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void>;
+  /** Removes a batch the PLC has finished (and renumbers nothing: batch_no stays the PLC's slot). */
+  remove(batchNo: number): Promise<void>;
+  /** Empties the queue; returns how many rows went. */
+  clear(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The service name under which the odoo-sync plugin offers its repository. */
+export const moBatchService = (pluginId: string) => `mo-batch:${pluginId}`;
