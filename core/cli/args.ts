@@ -10,8 +10,37 @@ export interface RunArgs {
   logLevel?: LogLevel;
 }
 
+/** `fieldgate systemd`: prints (or writes) a unit for running this manifest on a device. */
+export interface SystemdArgs {
+  command: 'systemd';
+  manifest: string;
+  user: string;
+  write?: string;
+  dataDir?: string;
+  sim: boolean;
+  real: string[];
+  /** Absolute paths in ExecStart; default the running node and this build's dist entry. */
+  node?: string;
+  entry?: string;
+  watchdogSec: number;
+}
+
+/** `fieldgate doctor`: checks that the hardware and endpoints the manifest's real adapters name are there. */
+export interface DoctorArgs {
+  command: 'doctor';
+  manifest: string;
+  sim: boolean;
+  real: string[];
+  dataDir?: string;
+  timeoutMs: number;
+  /** Whose access to judge (default: the `fieldgate` service user if it exists, else the current user). */
+  user?: string;
+}
+
 export type CliArgs =
   | RunArgs
+  | SystemdArgs
+  | DoctorArgs
   | { command: 'validate'; manifest: string }
   | { command: 'version' }
   | { command: 'help' };
@@ -23,6 +52,9 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   fieldgate run <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--log-level LEVEL]
   fieldgate validate <manifest.json>
+  fieldgate doctor <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--user NAME] [--timeout MS]
+  fieldgate systemd <manifest.json> [--user NAME] [--write PATH] [--data-dir DIR] [--node PATH] [--entry PATH]
+                    [--watchdog-sec S] [--sim] [--real <adapter-id>]...
   fieldgate --version
 
   --sim               run every adapter on its bundled simulator (started in this process)
@@ -30,6 +62,14 @@ export const USAGE = `usage:
   --data-dir DIR      where the store and history live (default: FIELDGATE_DATA_DIR, the manifest's
                       "dataDir", or ./data/<manifest name>)
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default: the manifest's log.level, or info)
+
+  doctor              checks every real adapter's device node, GPIO line, serial port or TCP endpoint,
+                      the data dir and the clock; prints a table with a fix per failure (exit 1 if any)
+  --timeout MS        doctor: TCP connect timeout (default 2000)
+  systemd             prints a systemd unit (Type=notify, watchdog, restart always) for this manifest
+  --user NAME         systemd: the service user (default fieldgate); doctor: whose access to judge
+                      (default: the fieldgate user if it exists, else the current user)
+  --write PATH        systemd: write the unit to PATH instead of printing it
 
 exit codes: 0 ok, 1 invalid manifest or failed run, 2 unreadable file or bad usage`;
 
@@ -45,7 +85,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     return { command: 'validate', manifest: positional[0] };
   }
   if (command === 'run') return parseRun(rest);
-  throw new UsageError(`unknown command "${command}" (known: run, validate, --version)`);
+  if (command === 'doctor') return parseDoctor(rest);
+  if (command === 'systemd') return parseSystemd(rest);
+  throw new UsageError(`unknown command "${command}" (known: run, validate, doctor, systemd, --version)`);
 }
 
 function parseRun(rest: readonly string[]): RunArgs {
@@ -82,5 +124,61 @@ function parseRun(rest: readonly string[]): RunArgs {
   }
   if (positional.length !== 1) throw new UsageError('run: give exactly one manifest file');
   out.manifest = positional[0];
+  return out;
+}
+
+type FlagHandler = (value: () => string) => void;
+
+// Shared by doctor and systemd: --flag value, --flag=value, and exactly one positional manifest.
+function parseFlags(command: string, rest: readonly string[], flags: Record<string, FlagHandler>): string {
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? rest[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${command}: ${flag} needs a value`);
+      return v;
+    };
+    const handler = flags[flag];
+    if (handler) handler(value);
+    else if (a.startsWith('-')) throw new UsageError(`${command}: unknown option ${a}`);
+    else positional.push(a);
+  }
+  if (positional.length !== 1) throw new UsageError(`${command}: give exactly one manifest file`);
+  return positional[0];
+}
+
+function positiveInt(command: string, flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${command}: ${flag} must be a positive integer (got "${text}")`);
+  return n;
+}
+
+function parseDoctor(rest: readonly string[]): DoctorArgs {
+  const out: DoctorArgs = { command: 'doctor', manifest: '', sim: false, real: [], timeoutMs: 2000 };
+  out.manifest = parseFlags('doctor', rest, {
+    '--sim': () => (out.sim = true),
+    '--real': (v) => out.real.push(v()),
+    '--data-dir': (v) => (out.dataDir = v()),
+    '--timeout': (v) => (out.timeoutMs = positiveInt('doctor', '--timeout', v())),
+    '--user': (v) => (out.user = v()),
+  });
+  return out;
+}
+
+function parseSystemd(rest: readonly string[]): SystemdArgs {
+  const out: SystemdArgs = { command: 'systemd', manifest: '', user: 'fieldgate', sim: false, real: [], watchdogSec: 30 };
+  out.manifest = parseFlags('systemd', rest, {
+    '--user': (v) => (out.user = v()),
+    '--write': (v) => (out.write = v()),
+    '--data-dir': (v) => (out.dataDir = v()),
+    '--node': (v) => (out.node = v()),
+    '--entry': (v) => (out.entry = v()),
+    '--watchdog-sec': (v) => (out.watchdogSec = positiveInt('systemd', '--watchdog-sec', v())),
+    '--sim': () => (out.sim = true),
+    '--real': (v) => out.real.push(v()),
+  });
+  if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(out.user)) throw new UsageError(`systemd: --user must be a user name (got "${out.user}")`);
   return out;
 }

@@ -5,7 +5,10 @@ import { LogRoot } from '../log.ts';
 import { loadManifest, type LoadedManifest } from '../manifest/load.ts';
 import type { AnyAdapterDefinition, AnyPluginDefinition, CatalogEntry } from '../plugin.ts';
 import { createRuntime, effectiveDriver, type Runtime } from '../host/runtime.ts';
+import { createNotifier, storeLiveness } from '../notify.ts';
 import { USAGE, UsageError, parseArgs, type RunArgs } from './args.ts';
+import { doctor } from './doctor.ts';
+import { systemdUnit } from './systemd.ts';
 
 export interface CliEnvironment {
   plugins: CatalogEntry<AnyPluginDefinition>[];
@@ -46,6 +49,16 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
     }
     case 'run':
       return await run(args, cli, err);
+    case 'systemd': {
+      const loaded = await load(args.manifest, cli, err);
+      if (typeof loaded === 'number') return loaded;
+      return await systemdUnit(args, loaded, { out, err });
+    }
+    case 'doctor': {
+      const loaded = await load(args.manifest, cli, err);
+      if (typeof loaded === 'number') return loaded;
+      return await doctor(args, loaded, { out, env: cli.env ?? process.env });
+    }
   }
 }
 
@@ -110,6 +123,12 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
   const drivers = manifest.adapters.map((a) => `${a.id}=${effectiveDriver(a, args)}`).join(', ');
   log.info(`starting ${manifest.name} v${cli.version} (data in ${dataDir}; adapters: ${drivers || 'none'})`);
 
+  // Under a Type=notify unit: WATCHDOG=1 from now on (start-up can be slow), READY=1 after the ready line.
+  const notifier = createNotifier({ env, log: logRoot.logger('systemd') });
+  // Wedged = writes older than a whole WatchdogSec beyond the store's own lazy flush period.
+  const wedgedAfterMs = manifest.store.lazyFlushMs + 2 * (notifier?.watchdogIntervalMs ?? 15_000);
+  notifier?.startWatchdog(storeLiveness(() => runtime.store.status(), wedgedAfterMs));
+
   const stopped = new Promise<number>((resolveExit) => {
     let stopping = false;
     const onSignal = (signal: string) => {
@@ -119,6 +138,7 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
         return;
       }
       stopping = true;
+      void notifier?.stopping(`${signal}: stopping plugins`);
       log.info(`${signal}: stopping plugins in reverse order, then flushing the store`);
       const deadline = setTimeout(() => {
         log.error(`shutdown did not finish within ${shutdownBudget} ms; exiting anyway`);
@@ -150,6 +170,7 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
   const line = `ready: ${running}/${statuses.length} plugins running${notRunning.length ? `, not running: ${notRunning.join('; ')}` : ''}${api}`;
   if (notRunning.length) log.warn(line);
   else log.info(line);
+  void notifier?.ready(line);
   cli.onRunning?.(runtime);
   return await stopped;
 }
