@@ -14,6 +14,7 @@ export type Mutation =
   | { o: 'trend'; r: [ts: number, pv: number | null, sp: number | null, mv: number | null] }
   | { o: 'prune'; b: number }
   | { o: 'run'; q: string; p?: Record<string, EncodedParam> }
+  | { o: 'runs'; l: Array<{ q: string; p?: Record<string, EncodedParam> }> }
   | { o: 'mig'; w: string; n: number; q: string; u: number };
 
 /** JSON text of a state value; refuses what JSON cannot carry rather than storing a surprise. */
@@ -65,6 +66,8 @@ export function applyMutation(sql: StoreSql, m: Mutation): number {
       return sql.run('DELETE FROM trend WHERE ts < ?', [m.b]);
     case 'run':
       return sql.transaction(() => sql.run(m.q, decodeParams(m.p)));
+    case 'runs':
+      return sql.transaction(() => m.l.reduce((changed, s) => changed + sql.run(s.q, decodeParams(s.p)), 0));
     case 'mig':
       return sql.transaction(() => {
         sql.run(m.q);

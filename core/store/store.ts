@@ -6,7 +6,7 @@ import { FieldgateError, StorageError, errorMessage } from '../errors.ts';
 import { type Mutation, applyMutation, encodeParams, valueJson } from './mutations.ts';
 import type { Persistence } from './persistence.ts';
 import type { StoreSql } from './sqlite.ts';
-import type { SqlParams, StateEntry, StateStore, StoreStatus, TrendRow, WriteOptions, WriteResult } from './types.ts';
+import type { SqlParams, SqlStatement, StateEntry, StateStore, StoreStatus, TrendRow, WriteOptions, WriteResult } from './types.ts';
 
 export interface SqlJsStoreParts {
   sql: StoreSql;
@@ -151,6 +151,13 @@ export class SqlJsStore implements StateStore {
   async run(sql: string, params?: SqlParams, options?: WriteOptions): Promise<WriteResult> {
     this.#writable();
     return this.#mutate({ o: 'run', q: sql, ...(params ? { p: encodeParams(params) } : {}) }, options);
+  }
+
+  /** Runs every statement in one transaction, journaled as one record: all applied or none. Replayed at start, like run(). */
+  async runMany(statements: readonly SqlStatement[], options?: WriteOptions): Promise<WriteResult> {
+    this.#writable();
+    const l = statements.map((s) => ({ q: s.sql, ...(s.params ? { p: encodeParams(s.params) } : {}) }));
+    return this.#mutate({ o: 'runs', l }, options);
   }
 
   query<T = Record<string, unknown>>(sql: string, params?: SqlParams): T[] {

@@ -46,6 +46,12 @@ export interface SqlParams {
   [name: string]: string | number | null | Uint8Array;
 }
 
+/** One statement of a `runMany` batch. */
+export interface SqlStatement {
+  sql: string;
+  params?: SqlParams;
+}
+
 export interface StateStore {
   get<T = unknown>(key: string): T | undefined;
   getEntry<T = unknown>(key: string): StateEntry<T> | undefined;
@@ -64,6 +70,11 @@ export interface StateStore {
   migrate(owner: string, migrations: readonly string[]): Promise<void>;
   /** A journaled mutation on a plugin-owned table. */
   run(sql: string, params?: SqlParams, options?: WriteOptions): Promise<WriteResult>;
+  /**
+   * Several statements on plugin-owned tables as one journaled mutation, in one transaction:
+   * either every statement applies or none does (the write rejects and nothing is journaled).
+   */
+  runMany(statements: readonly SqlStatement[], options?: WriteOptions): Promise<WriteResult>;
   query<T = Record<string, unknown>>(sql: string, params?: SqlParams): T[];
   /** Waits until every mutation so far is on disk (or the store is in memory fallback). */
   flush(): Promise<void>;
