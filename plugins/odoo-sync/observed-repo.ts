@@ -1,0 +1,71 @@
+// Wraps a MoBatchRepository so every change to the queue — by the sync, an admin route or the PLC
+// link removing a finished batch — updates `mo_batch_count` and publishes `erp/batch` on the bus.
+import type { MoBatchRepository, MoBatchRow, NewMoBatch } from './batch-repo.ts';
+
+export interface QueueChange {
+  key: 'mo_batch';
+  /** Rows in the queue after the change. */
+  value: { count: number; change: 'upsert' | 'finished' | 'remove' | 'clear'; batchNo?: number; inserted?: number; updated?: number; removed?: number };
+  /** Epoch seconds. */
+  ts: number;
+}
+
+export const QUEUE_TOPIC = 'erp/batch';
+export const COUNT_KEY = 'mo_batch_count';
+
+export class ObservedMoBatchRepository implements MoBatchRepository {
+  constructor(
+    readonly inner: MoBatchRepository,
+    readonly onChange: (change: QueueChange['value']) => void | Promise<void>,
+  ) {}
+
+  get description(): string {
+    return this.inner.description;
+  }
+
+  init(): Promise<void> {
+    return this.inner.init();
+  }
+
+  count(): Promise<number> {
+    return this.inner.count();
+  }
+
+  list(): Promise<MoBatchRow[]> {
+    return this.inner.list();
+  }
+
+  get(batchNo: number): Promise<MoBatchRow | undefined> {
+    return this.inner.get(batchNo);
+  }
+
+  async upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }> {
+    const r = await this.inner.upsert(rows);
+    if (r.inserted || r.updated) await this.#changed({ change: 'upsert', inserted: r.inserted, updated: r.updated });
+    return r;
+  }
+
+  async markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void> {
+    await this.inner.markFinished(batchNo, result);
+    await this.#changed({ change: 'finished', batchNo });
+  }
+
+  async remove(batchNo: number): Promise<void> {
+    await this.inner.remove(batchNo);
+    await this.#changed({ change: 'remove', batchNo });
+  }
+
+  async clear(): Promise<number> {
+    const removed = await this.inner.clear();
+    await this.#changed({ change: 'clear', removed });
+    return removed;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  async #changed(change: Omit<QueueChange['value'], 'count'>): Promise<void> {
+    await this.onChange({ count: await this.inner.count(), ...change });
+  }
+}

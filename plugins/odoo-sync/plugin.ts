@@ -1,0 +1,55 @@
+// Plugin `odoo-sync`: Odoo 14 manufacturing orders → the mo_batch queue of the mixing PLC. Offers
+// the queue as service `mo-batch:<id>` (the PLC link consumes it), runs the smart-wait sync and
+// contributes the seed middleware's admin/SCADA routes and a dashboard panel.
+import type { OdooClient } from '../../adapters/odoo/types.ts';
+import type { RouteRegistry } from '../../core/http-routes.ts';
+import { definePlugin } from '../../core/plugin.ts';
+import type { ServiceRegistry } from '../../core/services.ts';
+import { Tokens } from '../../core/tokens.ts';
+import { moBatchService } from './batch-repo.ts';
+import { checkConfig, configSchema, intervalMs, resolveConfig, type OdooSyncConfig } from './config.ts';
+import { COUNT_KEY, ObservedMoBatchRepository, QUEUE_TOPIC, type QueueChange } from './observed-repo.ts';
+import { odooSyncRoutes } from './routes.ts';
+import { createMoBatchRepository } from './repo-factory.ts';
+import { LAST_OK_KEY, MoSync } from './sync.ts';
+
+export default definePlugin<Partial<OdooSyncConfig>>({
+  type: 'odoo-sync',
+  version: '0.1.0',
+  description: 'SCADA ↔ Odoo 14: fetches manufacturing orders, maps components to silos 101..113 (A..M) and queues them as mo_batch rows for the mixing PLC, only when the queue is empty; admin and SCADA routes.',
+  adapters: {
+    erp: { kind: 'odoo', description: 'The Odoo 14 server the manufacturing orders come from.' },
+  },
+  configSchema,
+  validateConfig: (raw) => checkConfig(resolveConfig(raw)),
+  async create({ id, config: raw, container, adapters, store, bus, health, scope, log }) {
+    const config = resolveConfig(raw);
+    const issues = checkConfig(config);
+    if (issues.length) throw new Error(`odoo-sync "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
+    const odoo = adapters.erp as OdooClient;
+    const services = container.resolve<ServiceRegistry>(Tokens.Services);
+    const routes = container.resolve<RouteRegistry>(Tokens.HttpRoutes);
+    const clock = scope.clock;
+    const inner = await createMoBatchRepository(config, { store, clock, log });
+    const repo = new ObservedMoBatchRepository(inner, async (change) => {
+      await store.set(COUNT_KEY, change.count, { durable: false }).catch(() => {});
+      bus.publish<QueueChange>(QUEUE_TOPIC, { key: 'mo_batch', value: change, ts: clock.now() / 1000 });
+    });
+    const sync = new MoSync({ config, odoo, repo, store, log, clock });
+
+    return {
+      async start() {
+        // Registered first: a PostgreSQL pool must close even when init() fails (the supervisor retries).
+        scope.defer(() => repo.close());
+        await repo.init();
+        await store.set(COUNT_KEY, await repo.count(), { durable: false });
+        scope.defer(services.provide(id, moBatchService(id), repo));
+        for (const r of odooSyncRoutes({ odoo, repo, sync, health })) scope.defer(routes.add(id, r));
+        scope.defer(health.watch({ key: LAST_OK_KEY, maxAgeS: config.staleAfterS, owner: id }));
+        scope.defer(() => sync.stop());
+        sync.start();
+        log.info(`syncing ${odoo.description} every ${intervalMs(config) / 1000} s (limit ${config.batchLimit} MOs, ${config.enabled ? 'automatic' : 'on demand only'}) into ${repo.description}`);
+      },
+    };
+  },
+});
