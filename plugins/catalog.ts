@@ -9,4 +9,6 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'modbus-server', load: async () => (await import('./modbus-server/plugin.ts')).default },
   { name: 'relay', load: async () => (await import('./relay/plugin.ts')).default },
   { name: 'neasmart', load: async () => (await import('./neasmart/plugin.ts')).default },
+  { name: 'odoo-sync', load: async () => (await import('./odoo-sync/plugin.ts')).default },
+  { name: 'batch-plc', load: async () => (await import('./batch-plc/plugin.ts')).default },
 ];
