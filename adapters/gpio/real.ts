@@ -27,11 +27,12 @@ async function loadOnoff(): Promise<OnoffGpioCtor> {
     if (!Gpio) throw new Error('module "onoff" has no Gpio export');
     return Gpio;
   } catch (err) {
-    throw new Error(
-      `gpio adapter: the native module "onoff" could not be loaded (${err instanceof Error ? err.message : err}). ` +
-        'Install it on the device with "npm install onoff" (needs python3, make and a C++ compiler), or set this adapter\'s driver to "sim".',
-      { cause: err },
-    );
+    const reason = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ');
+    // An addon built for another Node version (NODE_MODULE_VERSION) only needs a rebuild.
+    const fix = /NODE_MODULE_VERSION/.test(reason)
+      ? 'It was built for another Node version: run "npm rebuild onoff epoll" with the Node that runs fieldgate'
+      : 'Install it on the device with "npm install onoff" (needs python3, make and a C++ compiler)';
+    throw new Error(`gpio adapter: the native module "onoff" could not be loaded (${reason}). ${fix}, or set this adapter's driver to "sim".`, { cause: err });
   }
 }
 
