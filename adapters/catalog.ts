@@ -11,4 +11,5 @@ export const adapterCatalog: CatalogEntry<AnyAdapterDefinition>[] = [
   { name: 'fins', load: async () => (await import('./fins/adapter.ts')).default },
   { name: 'neasmart-base', load: async () => (await import('./neasmart-base/adapter.ts')).default },
   { name: 'odoo', load: async () => (await import('./odoo/adapter.ts')).default },
+  { name: 's7', load: async () => (await import('./s7/adapter.ts')).default },
 ];
