@@ -11,4 +11,5 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'neasmart', load: async () => (await import('./neasmart/plugin.ts')).default },
   { name: 'odoo-sync', load: async () => (await import('./odoo-sync/plugin.ts')).default },
   { name: 'batch-plc', load: async () => (await import('./batch-plc/plugin.ts')).default },
+  { name: 'recorder', load: async () => (await import('./recorder/plugin.ts')).default },
 ];
