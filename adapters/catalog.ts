@@ -12,4 +12,5 @@ export const adapterCatalog: CatalogEntry<AnyAdapterDefinition>[] = [
   { name: 'neasmart-base', load: async () => (await import('./neasmart-base/adapter.ts')).default },
   { name: 'odoo', load: async () => (await import('./odoo/adapter.ts')).default },
   { name: 's7', load: async () => (await import('./s7/adapter.ts')).default },
+  { name: 'can', load: async () => (await import('./can/adapter.ts')).default },
 ];

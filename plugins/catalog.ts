@@ -12,4 +12,5 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'odoo-sync', load: async () => (await import('./odoo-sync/plugin.ts')).default },
   { name: 'batch-plc', load: async () => (await import('./batch-plc/plugin.ts')).default },
   { name: 'recorder', load: async () => (await import('./recorder/plugin.ts')).default },
+  { name: 'can-decoder', load: async () => (await import('./can-decoder/plugin.ts')).default },
 ];

@@ -1,0 +1,74 @@
+// Adapter kind `can`: a CanChannel from SocketCAN (real, Node only), a candump log replay, or the
+// greenhouse simulator on a virtual bus (sim). Native and simulator modules load only when chosen.
+import { defineAdapter } from '../../core/plugin.ts';
+import type { CanChannel } from './types.ts';
+
+export interface CanAdapterOptions {
+  /** `socketcan` (a kernel CAN interface) or `replay` (a candump log, the same in real and sim mode). */
+  source: 'socketcan' | 'replay';
+  /** SocketCAN interface name. */
+  interface: string;
+  replay: { path: string; speed: 'max' | number; timestamps: 'log' | 'now' };
+  sim: { periodMs: number; timeScale: number; seed: number };
+}
+
+export default defineAdapter<CanAdapterOptions, CanChannel>({
+  kind: 'can',
+  description: 'A CAN bus: SocketCAN interface (Node only), candump log replay, or the greenhouse sensor-box simulator.',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      source: { enum: ['socketcan', 'replay'], default: 'socketcan' },
+      interface: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,15}$', default: 'can0', description: 'SocketCAN interface (ip link show type can).' },
+      replay: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          path: { type: 'string', default: '', description: 'candump -l log file (source "replay").' },
+          speed: { oneOf: [{ const: 'max' }, { type: 'number', exclusiveMinimum: 0 }], default: 1, description: '"max" = as fast as possible; 1 = real time; 10 = ten times faster.' },
+          timestamps: { enum: ['log', 'now'], default: 'now', description: '"log" keeps logged times; "now" shifts them to the replay time.' },
+        },
+      },
+      sim: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        properties: {
+          periodMs: { type: 'integer', minimum: 1, default: 1000, description: 'Real ms between rounds of frames (1 Hz boxes).' },
+          timeScale: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Speed of the climate model (day/night cycle).' },
+          seed: { type: 'integer', default: 1 },
+        },
+      },
+    },
+  },
+  async real(options, ctx) {
+    if (options.source === 'replay') return openReplay(options, ctx.clock);
+    const { SocketCanChannel } = await import('./socketcan.ts');
+    const channel = await SocketCanChannel.open(options.interface);
+    return { instance: channel, close: () => channel.close() };
+  },
+  async sim(options, ctx) {
+    if (options.source === 'replay') return openReplay(options, ctx.clock);
+    const [{ VirtualCanBus }, { GreenhouseSim }] = await Promise.all([import('./virtual-bus.ts'), import('../../sim/greenhouse.ts')]);
+    const bus = new VirtualCanBus(ctx.id, ctx.clock);
+    const sim = ctx.world.get(`sim:${ctx.id}`, () => new GreenhouseSim(bus, ctx.clock, options.sim), (s) => s.stop());
+    const channel = bus.attach('gateway');
+    sim.start();
+    return {
+      instance: channel,
+      close: async () => {
+        sim.stop();
+        await channel.close();
+      },
+    };
+  },
+});
+
+async function openReplay(options: CanAdapterOptions, clock: import('../../core/clock.ts').Clock) {
+  if (!options.replay.path) throw new Error('can adapter: source "replay" needs options.replay.path (a candump -l log file)');
+  const { ReplayChannel } = await import('./replay.ts');
+  const channel = new ReplayChannel({ path: options.replay.path, speed: options.replay.speed, timestamps: options.replay.timestamps }, clock);
+  return { instance: channel as CanChannel, close: () => channel.close() };
+}
