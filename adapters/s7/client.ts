@@ -3,11 +3,11 @@
 // is torn down on any failure and reopened on the next call (with backoff after failed attempts),
 // and a circuit breaker. The PLC refusing an address is not a link failure.
 import { CircuitBreaker, type CircuitState } from '../../core/circuit-breaker.ts';
-import type { Clock } from '../../core/clock.ts';
 import { Backoff } from '../../core/retry.ts';
 import { checkS7Value, formatS7Address, parseS7Address } from './address.ts';
 import { S7LinkError, S7RefusedError, S7ValueError } from './errors.ts';
-import { connectCause, createNodeS7, describeReturnCode, disposeNodeS7, type NodeS7, readItemFailure, withDeadline, writeItemCode } from './nodes7.ts';
+import { type Clock, withDeadline } from '../../core/clock.ts';
+import { connectCause, createNodeS7, describeReturnCode, disposeNodeS7, type NodeS7, readItemFailure, writeItemCode } from './nodes7.ts';
 import type { S7Address, S7Client, S7Value } from './types.ts';
 
 export interface S7ClientOptions {

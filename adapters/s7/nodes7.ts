@@ -1,6 +1,5 @@
 // The slice of nodes7 (pure JS, node:net; runs on Node and Deno) the client uses, typed here because
 // the package ships no types, plus the two things it lacks: a complete teardown and per-item errors.
-import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 
 type Callback = (err?: unknown) => void;
@@ -102,23 +101,6 @@ export function describeReturnCode(code: number): string {
     0x0a: 'object does not exist (no such DB)',
   };
   return `return code 0x${code.toString(16).padStart(2, '0')}: ${text[code] ?? 'unknown'}`;
-}
-
-/** Settles like `p`, or rejects with `onTimeout()` after `ms` of `clock`. */
-export function withDeadline<T>(clock: Clock, p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(onTimeout()), ms);
-    p.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 export function connectCause(err: unknown): string {

@@ -87,6 +87,19 @@ export class PluginScope {
     else this.setTimeout(tick, ms);
   }
 
+  /**
+   * Runs `fn` after `firstMs`, then again after the delay each run returns (a poll loop whose
+   * period depends on the outcome: backoff while a device is down). Runs never overlap; a throw
+   * or rejection fails the plugin.
+   */
+  loop(fn: () => Promise<number> | number, firstMs = 0): void {
+    const tick = async (): Promise<void> => {
+      const next = await fn();
+      if (!this.disposed) this.setTimeout(tick, next);
+    };
+    this.setTimeout(tick, firstMs);
+  }
+
   /** Starts a background task; its rejection fails the plugin unless the scope was disposed. */
   run(task: (signal: AbortSignal) => Promise<unknown>): void {
     task(this.signal).then(undefined, (e: unknown) => this.fail(e));

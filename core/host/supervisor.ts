@@ -1,6 +1,6 @@
 // Runs each plugin on its own: a plugin that throws, rejects or reports failure is torn down and
 // restarted alone with capped, jittered exponential backoff while everything else keeps running.
-import type { Clock, TimerHandle } from '../clock.ts';
+import { type Clock, type TimerHandle, withDeadline } from '../clock.ts';
 import { errorMessage } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SupervisorSettings } from '../manifest/types.ts';
@@ -41,19 +41,7 @@ export interface SupervisorOptions {
 
 /** Resolves with the promise's outcome, or rejects after `ms` on the given clock. */
 export function withTimeout<T>(clock: Clock, promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clock.clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
+  return withDeadline(clock, promise, ms, () => new Error(`${what} did not finish within ${ms} ms`));
 }
 
 class Runner {

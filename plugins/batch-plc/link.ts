@@ -4,7 +4,7 @@
 // with +76 = 1, remove). PLC trouble means backoff and a circuit breaker, logged once per outage;
 // queue trouble (the odoo-sync plugin restarting, PostgreSQL down) is logged once and waited out.
 import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
-import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import { CircuitOpenError, errorMessage } from '../../core/errors.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { PluginScope } from '../../core/host/scope.ts';
@@ -52,7 +52,6 @@ export class BatchPlcLink {
   #lastOkAt: number | null = null;
   #lastOkWritten = 0;
   #onPlc: number | null = null;
-  #timer: TimerHandle | undefined;
 
   constructor(deps: LinkDeps) {
     this.#d = deps;
@@ -78,13 +77,7 @@ export class BatchPlcLink {
     health.watch({ key: config.lastOkKey, maxAgeS: config.staleAfterS, owner: scope.owner });
     health.setCheck(`batch-plc:${id}`, () => this.#check(), scope.owner);
     log.info(`${plc.description}: working queue "${config.queue}" every ${config.pollMs} ms (${config.protocol})`);
-    this.#schedule(0);
-  }
-
-  #schedule(ms: number): void {
-    const { scope } = this.#d;
-    scope.clearTimer(this.#timer);
-    this.#timer = scope.setTimeout(async () => this.#schedule(await this.#cycle()), ms);
+    scope.loop(() => this.#cycle());
   }
 
   /** One cycle; returns the delay before the next. Never throws for PLC or queue trouble. */

@@ -3,7 +3,7 @@
 // heartbeat in the store, and one log line per outage instead of one per poll.
 import type { OwnedBus, StateChange } from '../../core/bus.ts';
 import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
-import type { Clock, TimerHandle } from '../../core/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import { CircuitOpenError, errorMessage } from '../../core/errors.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { PluginScope } from '../../core/host/scope.ts';
@@ -71,7 +71,6 @@ export class ModbusBridge {
   #lastOkWritten = 0;
   #lastOkAt: number | null = null;
   #flushing: Promise<void> | null = null;
-  #timer: TimerHandle | undefined;
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
@@ -120,13 +119,7 @@ export class ModbusBridge {
       if (value !== undefined) this.#queueWrite(tag, value);
     }
     log.info(`${this.#prefix}: ${this.#blocks.length} read request(s) per ${config.pollMs} ms cycle for ${config.map.length} map entries`);
-    this.#schedule(0);
-  }
-
-  #schedule(ms: number): void {
-    const { scope } = this.#d;
-    scope.clearTimer(this.#timer);
-    this.#timer = scope.setTimeout(async () => this.#schedule(await this.#cycle()), ms);
+    scope.loop(() => this.#cycle());
   }
 
   /** One poll cycle; returns the delay before the next. Never throws for device trouble. */
