@@ -13,4 +13,6 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'batch-plc', load: async () => (await import('./batch-plc/plugin.ts')).default },
   { name: 'recorder', load: async () => (await import('./recorder/plugin.ts')).default },
   { name: 'can-decoder', load: async () => (await import('./can-decoder/plugin.ts')).default },
+  { name: 'redis-bridge', load: async () => (await import('./redis-bridge/plugin.ts')).default },
+  { name: 'pg-history', load: async () => (await import('./pg-history/plugin.ts')).default },
 ];

@@ -11,6 +11,9 @@ export interface TestPostgres {
   /** Connection string of an empty database. */
   url: string;
   stop(): Promise<void>;
+  /** Stops / starts the server again on the same port and data (local clusters only, not FIELDGATE_TEST_DATABASE_URL). */
+  halt?(): void;
+  resume?(): void;
 }
 
 const EXTERNAL = process.env.FIELDGATE_TEST_DATABASE_URL;
@@ -86,10 +89,10 @@ export async function startPostgres(): Promise<TestPostgres> {
   chmodSync(dir, 0o700);
   const data = join(dir, 'data');
   const port = await freePort();
+  // Durability off: a test cluster lives for seconds.
+  const opts = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
   try {
     run(join(bin, 'initdb'), ['-D', data, '-U', 'fieldgate', '--auth=trust', '-E', 'UTF8', '--no-sync', '--no-instructions']);
-    // Durability off: a test cluster lives for seconds.
-    const opts = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
     run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', '-t', '30', 'start']);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
@@ -98,6 +101,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const url = `postgres://fieldgate@127.0.0.1:${port}/postgres`;
   return {
     url,
+    halt: () => run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']),
+    resume: () => run(join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'log'), '-o', opts, '-w', '-t', '30', 'start']),
     async stop() {
       try {
         run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
