@@ -37,10 +37,38 @@ export interface DoctorArgs {
   user?: string;
 }
 
+/** `fieldgate migrate sqlite-to-postgres`: the seed's SQLite `can_messages` into PostgreSQL. */
+export interface MigrateArgs {
+  command: 'migrate';
+  action: 'sqlite-to-postgres';
+  sqliteFile: string;
+  url: string;
+  /** Rows per INSERT (default 1000). */
+  batch: number;
+  /** Target table in PostgreSQL (default can_messages). */
+  table: string;
+  /** Table read from the SQLite file (default can_messages). */
+  sourceTable: string;
+}
+
+/** `fieldgate monitor live|can <api-url>`: live views of a running gateway's WebSocket feed. */
+export interface MonitorArgs {
+  command: 'monitor';
+  action: 'live' | 'can';
+  url: string;
+  /** live: glob over key names (`*` wildcard), default all. */
+  keys?: string;
+  apiKey?: string;
+  /** live: redraw period; can: how often the per-type counts line is printed. */
+  intervalMs: number;
+}
+
 export type CliArgs =
   | RunArgs
   | SystemdArgs
   | DoctorArgs
+  | MigrateArgs
+  | MonitorArgs
   | { command: 'validate'; manifest: string }
   | { command: 'version' }
   | { command: 'help' };
@@ -55,6 +83,9 @@ export const USAGE = `usage:
   fieldgate doctor <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--user NAME] [--timeout MS]
   fieldgate systemd <manifest.json> [--user NAME] [--write PATH] [--data-dir DIR] [--node PATH] [--entry PATH]
                     [--watchdog-sec S] [--sim] [--real <adapter-id>]...
+  fieldgate migrate sqlite-to-postgres <sqlite-file> <postgres-url> [--batch N] [--table NAME] [--source-table NAME]
+  fieldgate monitor live <api-url> [--keys PATTERN] [--api-key K] [--interval MS]
+  fieldgate monitor can <api-url> [--api-key K] [--interval MS]
   fieldgate --version
 
   --sim               run every adapter on its bundled simulator (started in this process)
@@ -70,6 +101,13 @@ export const USAGE = `usage:
   --user NAME         systemd: the service user (default fieldgate); doctor: whose access to judge
                       (default: the fieldgate user if it exists, else the current user)
   --write PATH        systemd: write the unit to PATH instead of printing it
+  migrate             copies the SQLite can_messages rows into PostgreSQL in batches, resumable, then
+                      checks row counts and a content checksum on both sides (exit 1 if they differ)
+  --batch N           migrate: rows per INSERT (default 1000)
+  --table NAME        migrate: PostgreSQL table (default can_messages); --source-table: the SQLite one
+  monitor live        a table of live keys (WebSocket state/#), redrawn every --interval (default 1000)
+  monitor can         a colored tail of can/signal with counts per message type every --interval (5000)
+  --api-key K         monitor: the gateway's API key, when it requires one for reads (or FIELDGATE_API_KEY)
 
 exit codes: 0 ok, 1 invalid manifest or failed run, 2 unreadable file or bad usage`;
 
@@ -87,7 +125,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (command === 'run') return parseRun(rest);
   if (command === 'doctor') return parseDoctor(rest);
   if (command === 'systemd') return parseSystemd(rest);
-  throw new UsageError(`unknown command "${command}" (known: run, validate, doctor, systemd, --version)`);
+  if (command === 'migrate') return parseMigrate(rest);
+  if (command === 'monitor') return parseMonitor(rest);
+  throw new UsageError(`unknown command "${command}" (known: run, validate, doctor, systemd, migrate, monitor, --version)`);
 }
 
 function parseRun(rest: readonly string[]): RunArgs {
@@ -131,6 +171,13 @@ type FlagHandler = (value: () => string) => void;
 
 // Shared by doctor and systemd: --flag value, --flag=value, and exactly one positional manifest.
 function parseFlags(command: string, rest: readonly string[], flags: Record<string, FlagHandler>): string {
+  const positional = parseFlagsN(command, rest, flags);
+  if (positional.length !== 1) throw new UsageError(`${command}: give exactly one manifest file`);
+  return positional[0];
+}
+
+// --flag value, --flag=value; returns the positional arguments.
+function parseFlagsN(command: string, rest: readonly string[], flags: Record<string, FlagHandler>): string[] {
   const positional: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
@@ -145,8 +192,7 @@ function parseFlags(command: string, rest: readonly string[], flags: Record<stri
     else if (a.startsWith('-')) throw new UsageError(`${command}: unknown option ${a}`);
     else positional.push(a);
   }
-  if (positional.length !== 1) throw new UsageError(`${command}: give exactly one manifest file`);
-  return positional[0];
+  return positional;
 }
 
 function positiveInt(command: string, flag: string, text: string): number {
@@ -180,5 +226,42 @@ function parseSystemd(rest: readonly string[]): SystemdArgs {
     '--real': (v) => out.real.push(v()),
   });
   if (!/^[a-z_][a-z0-9_-]*\$?$/i.test(out.user)) throw new UsageError(`systemd: --user must be a user name (got "${out.user}")`);
+  return out;
+}
+
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+function parseMigrate(rest: readonly string[]): MigrateArgs {
+  const [action, ...more] = rest;
+  if (action !== 'sqlite-to-postgres') throw new UsageError(`migrate: unknown migration "${action ?? ''}" (known: sqlite-to-postgres)`);
+  const out: MigrateArgs = { command: 'migrate', action, sqliteFile: '', url: '', batch: 1000, table: 'can_messages', sourceTable: 'can_messages' };
+  const positional = parseFlagsN('migrate', more, {
+    '--batch': (v) => (out.batch = positiveInt('migrate', '--batch', v())),
+    '--table': (v) => (out.table = v()),
+    '--source-table': (v) => (out.sourceTable = v()),
+  });
+  if (positional.length !== 2) throw new UsageError('migrate: give the SQLite file and the PostgreSQL connection string');
+  [out.sqliteFile, out.url] = positional;
+  if (!/^postgres(ql)?:\/\//.test(out.url)) throw new UsageError('migrate: the second argument must be a postgres:// or postgresql:// connection string');
+  if (out.batch > 50_000) throw new UsageError('migrate: --batch must be at most 50000');
+  for (const [flag, name] of [['--table', out.table], ['--source-table', out.sourceTable]]) {
+    if (!SQL_IDENTIFIER.test(name)) throw new UsageError(`migrate: ${flag} must be a plain lower-case SQL identifier (got "${name}")`);
+  }
+  return out;
+}
+
+function parseMonitor(rest: readonly string[]): MonitorArgs {
+  const [action, ...more] = rest;
+  if (action !== 'live' && action !== 'can') throw new UsageError(`monitor: unknown view "${action ?? ''}" (known: live, can)`);
+  const out: MonitorArgs = { command: 'monitor', action, url: '', intervalMs: action === 'live' ? 1000 : 5000 };
+  const flags: Record<string, FlagHandler> = {
+    '--api-key': (v) => (out.apiKey = v()),
+    '--interval': (v) => (out.intervalMs = positiveInt('monitor', '--interval', v())),
+  };
+  if (action === 'live') flags['--keys'] = (v) => (out.keys = v());
+  const positional = parseFlagsN('monitor', more, flags);
+  if (positional.length !== 1) throw new UsageError(`monitor ${action}: give the URL of a running fieldgate API (http://host:port)`);
+  out.url = positional[0];
+  if (!/^(https?|wss?):\/\//.test(out.url)) throw new UsageError(`monitor ${action}: the URL must start with http://, https://, ws:// or wss:// (got "${out.url}")`);
   return out;
 }

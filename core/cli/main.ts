@@ -9,6 +9,8 @@ import { createNotifier, storeLiveness } from '../notify.ts';
 import { USAGE, UsageError, parseArgs, type RunArgs } from './args.ts';
 import { doctor } from './doctor.ts';
 import { systemdUnit } from './systemd.ts';
+import { migrateCommand, type MigrateTools } from './migrate.ts';
+import { monitorCommand } from './monitor.ts';
 
 export interface CliEnvironment {
   plugins: CatalogEntry<AnyPluginDefinition>[];
@@ -17,6 +19,8 @@ export interface CliEnvironment {
   env?: Record<string, string | undefined>;
   stdout?: (line: string) => void;
   stderr?: (line: string) => void;
+  /** Tools that live outside core (bin/fieldgate.ts passes plugins/pg-history/migrate.ts lazily). */
+  tools?: MigrateTools;
   /** Called with the running runtime (tests); production waits for SIGINT/SIGTERM. */
   onRunning?: (runtime: Runtime) => void;
 }
@@ -59,6 +63,10 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
       if (typeof loaded === 'number') return loaded;
       return await doctor(args, loaded, { out, env: cli.env ?? process.env });
     }
+    case 'migrate':
+      return await migrateCommand(args, cli.tools, { out, err });
+    case 'monitor':
+      return await monitorCommand(args, { out, env: cli.env ?? process.env });
   }
 }
 
