@@ -3,9 +3,10 @@
 // abruptly (to test an outage), restart() brings it back on the same port, stop() tears it down.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.ts';
 
 export interface TestRedis {
   url: string;
@@ -25,16 +26,6 @@ export const redisSkip: string | false = (() => {
   return r.status === 0 ? false : `redis-server not found (apt-get install -y redis-server, or set FIELDGATE_REDIS_SERVER): ${r.error?.message ?? r.stderr}`;
 })();
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Resolves once a PING on the port answers PONG; rejects after `ms`. */
 async function waitPong(port: number, ms: number, child: ChildProcess, log: () => string): Promise<void> {

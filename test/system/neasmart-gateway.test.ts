@@ -5,7 +5,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adapterCatalog } from '../../adapters/catalog.ts';
@@ -17,19 +16,10 @@ import { decodeDpt9, encodeDpt9 } from '../../plugins/neasmart/dpt9001.ts';
 import type { NeasmartBaseSimulator } from '../../sim/neasmart-base.ts';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { freePort } from '../helpers/net.ts';
 
 const API_KEY = 'neasmart-test-key';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
