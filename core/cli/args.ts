@@ -132,44 +132,22 @@ export function parseArgs(argv: readonly string[]): CliArgs {
 
 function parseRun(rest: readonly string[]): RunArgs {
   const out: RunArgs = { command: 'run', manifest: '', sim: false, real: [] };
-  const positional: string[] = [];
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const value = (): string => {
-      const v = inline ?? rest[++i];
-      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`run: ${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--sim':
-        out.sim = true;
-        break;
-      case '--real':
-        out.real.push(value());
-        break;
-      case '--data-dir':
-        out.dataDir = value();
-        break;
-      case '--log-level': {
-        const level = value();
-        if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`run: --log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
-        out.logLevel = level as LogLevel;
-        break;
-      }
-      default:
-        if (a.startsWith('-')) throw new UsageError(`run: unknown option ${a}`);
-        positional.push(a);
-    }
-  }
-  if (positional.length !== 1) throw new UsageError('run: give exactly one manifest file');
-  out.manifest = positional[0];
+  out.manifest = parseFlags('run', rest, {
+    '--sim': () => (out.sim = true),
+    '--real': (v) => out.real.push(v()),
+    '--data-dir': (v) => (out.dataDir = v()),
+    '--log-level': (v) => {
+      const level = v();
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`run: --log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+      out.logLevel = level as LogLevel;
+    },
+  });
   return out;
 }
 
 type FlagHandler = (value: () => string) => void;
 
-// Shared by doctor and systemd: --flag value, --flag=value, and exactly one positional manifest.
+// Shared by run, doctor and systemd: --flag value, --flag=value, and exactly one positional manifest.
 function parseFlags(command: string, rest: readonly string[], flags: Record<string, FlagHandler>): string {
   const positional = parseFlagsN(command, rest, flags);
   if (positional.length !== 1) throw new UsageError(`${command}: give exactly one manifest file`);
