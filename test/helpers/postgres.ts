@@ -102,3 +102,15 @@ export async function startPostgres(): Promise<TestPostgres> {
     },
   };
 }
+
+/** One query on its own connection (tests reading what a plugin wrote). */
+export async function pgQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

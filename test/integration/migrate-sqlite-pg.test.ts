@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSqlJs } from '../../core/store/sqlite.ts';
 import { runTs } from '../helpers/spawn.ts';
-import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkip, startPostgres, type TestPostgres, pgQuery } from '../helpers/postgres.ts';
 
 const ROWS = 3000;
 const BASE_S = Date.UTC(2025, 0, 15, 8) / 1000;
@@ -40,16 +40,7 @@ describe('fieldgate migrate sqlite-to-postgres', { skip: postgresSkip }, () => {
   let url: string;
   const SECRET = 'mig-s3cret';
 
-  const pg = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => {
-    const { default: lib } = await import('pg');
-    const c = new lib.Client({ connectionString: server.url });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  };
+  const pg = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => pgQuery<T>(server.url, sql, params);
   const count = async () => Number((await pg<{ n: string }>('SELECT count(*) AS n FROM can_messages'))[0].n);
   const migrate = (file: string, ...extra: string[]) => runTs('bin/fieldgate.ts', ['migrate', 'sqlite-to-postgres', file, url, '--batch', '500', ...extra]);
 

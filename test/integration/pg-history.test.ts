@@ -15,7 +15,7 @@ import type { HistoryRecord } from '../../core/history/types.ts';
 import pgHistory, { cursorKey } from '../../plugins/pg-history/plugin.ts';
 import { testManifest } from '../helpers/manifest.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkip, startPostgres, type TestPostgres, pgQuery } from '../helpers/postgres.ts';
 
 const BASE = Date.UTC(2026, 5, 1, 12);
 const SECRET = 's3cret-pw';
@@ -39,16 +39,7 @@ describe('pg-history on PostgreSQL', { skip: postgresSkip }, () => {
   let dataDir: string;
   const lines: LogFields[] = [];
 
-  const pg = async <T = Record<string, unknown>>(sql: string): Promise<T[]> => {
-    const { default: lib } = await import('pg');
-    const c = new lib.Client({ connectionString: server.url });
-    await c.connect();
-    try {
-      return (await c.query(sql)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  };
+  const pg = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => pgQuery<T>(server.url, sql, params);
   const count = async (): Promise<number> => Number((await pg<{ n: string }>('SELECT count(*) AS n FROM can_messages'))[0].n);
 
   async function runtime(): Promise<Runtime> {

@@ -7,7 +7,7 @@ import { systemClock } from '../../core/clock.ts';
 import { PgMoBatchRepository } from '../../plugins/odoo-sync/pg-repo.ts';
 import { createMoBatchRepository } from '../../plugins/odoo-sync/repo-factory.ts';
 import type { NewMoBatch } from '../../plugins/odoo-sync/batch-repo.ts';
-import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkip, startPostgres, type TestPostgres, pgQuery } from '../helpers/postgres.ts';
 
 const SILOS = { a: 101, b: 102, c: 103, d: 104, e: 105, f: 106, g: 107, h: 108, i: 109, j: 110, k: 111, l: 112, m: 113 };
 
@@ -28,16 +28,7 @@ function mo(id: string, consumption = 100, extra: Partial<NewMoBatch> = {}): New
 describe('PgMoBatchRepository on PostgreSQL', { skip: postgresSkip }, () => {
   let server: TestPostgres;
   let repo: PgMoBatchRepository;
-  const pg = async <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => {
-    const { default: lib } = await import('pg');
-    const c = new lib.Client({ connectionString: server.url });
-    await c.connect();
-    try {
-      return (await c.query(sql, params)).rows as T[];
-    } finally {
-      await c.end();
-    }
-  };
+  const pg = <T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> => pgQuery<T>(server.url, sql, params);
 
   before(async () => {
     server = await startPostgres();

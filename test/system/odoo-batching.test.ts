@@ -16,7 +16,7 @@ import type { MoBatchRow } from '../../plugins/odoo-sync/batch-repo.ts';
 import { batchAddress, BATCH_WORDS, decodeBatch } from '../../plugins/odoo-sync/plc-layout.ts';
 import { repoRoot } from '../helpers/spawn.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { postgresSkip, startPostgres, type TestPostgres } from '../helpers/postgres.ts';
+import { postgresSkip, startPostgres, type TestPostgres, pgQuery } from '../helpers/postgres.ts';
 
 const KEY = 'batching-test-key';
 const FAST = {
@@ -173,16 +173,7 @@ describe('odoo-batching with mo_batch in PostgreSQL', { skip: postgresSkip }, ()
   test('the same cycle with the queue in the mo_batch table', async (t) => {
     if (pending) return t.skip(pending);
     line = await startLine({ ...FAST, DATABASE_URL: server.url });
-    const { default: pg } = await import('pg');
-    const count = async () => {
-      const c = new pg.Client({ connectionString: server.url });
-      await c.connect();
-      try {
-        return Number((await c.query('SELECT count(*) AS n FROM mo_batch')).rows[0].n);
-      } finally {
-        await c.end();
-      }
-    };
+    const count = async () => Number((await pgQuery<{ n: string }>(server.url, 'SELECT count(*) AS n FROM mo_batch'))[0].n);
     await eventually('rows in PostgreSQL', 5000, async () => (await count()) > 0);
     await fullCycle(line);
   });
