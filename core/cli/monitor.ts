@@ -68,7 +68,10 @@ export interface LiveEntry {
   ts: number;
 }
 
-/** A WebSocket feed message (`delta`, or `snapshot` with `values`). */
+/**
+ * A WebSocket feed message (docs/http-api.md, "WebSocket protocol"): `hello`, `snapshot` (with
+ * `values`), `delta`, `batch` (with `deltas`), `unsubscribed`, `pong`, `error`.
+ */
 export interface FeedMessage {
   type: string;
   topic?: string;
@@ -76,21 +79,35 @@ export interface FeedMessage {
   value?: unknown;
   ts?: number;
   values?: FeedMessage[];
+  deltas?: FeedMessage[];
   message?: string;
+  protocol?: number;
 }
 
-/** Applies a feed message to the live-key map; returns true when it changed it. */
+/** The feed protocol version this monitor understands (the hub's `hello.protocol`). */
+export const FEED_PROTOCOL = 1;
+
+/**
+ * The deltas a feed message carries, in order: a `delta` itself, a `batch`'s `deltas`, a
+ * `snapshot`'s `values`; none for control messages (hello, pong, unsubscribed, error).
+ */
+export function deltasOf(msg: FeedMessage): FeedMessage[] {
+  if (msg.type === 'delta') return [msg];
+  const inner = msg.type === 'batch' ? msg.deltas : msg.type === 'snapshot' ? msg.values : undefined;
+  return Array.isArray(inner) ? inner.filter((d): d is FeedMessage => d !== null && typeof d === 'object' && d.type === 'delta') : [];
+}
+
+/** Applies a feed message (any type) to the live-key map; returns true when it changed it. */
 export function applyLive(state: Map<string, LiveEntry>, msg: FeedMessage, match: (key: string) => boolean = () => true): boolean {
-  if (msg.type === 'snapshot' && Array.isArray(msg.values)) {
-    let changed = false;
-    for (const v of msg.values) changed = applyLive(state, v, match) || changed;
-    return changed;
+  let changed = false;
+  for (const d of deltasOf(msg)) {
+    if (!d.topic?.startsWith('state/')) continue;
+    const key = d.key ?? d.topic.slice('state/'.length);
+    if (!match(key)) continue;
+    state.set(key, { value: d.value, ts: typeof d.ts === 'number' ? d.ts : Date.now() / 1000 });
+    changed = true;
   }
-  if (msg.type !== 'delta' || !msg.topic?.startsWith('state/')) return false;
-  const key = msg.key ?? msg.topic.slice('state/'.length);
-  if (!match(key)) return false;
-  state.set(key, { value: msg.value, ts: typeof msg.ts === 'number' ? msg.ts : Date.now() / 1000 });
-  return true;
+  return changed;
 }
 
 /** The live table: key, value, age; rows older than `staleAfterS` dimmed and marked. */
@@ -118,10 +135,12 @@ export interface CanSignal {
   invalid?: string[] | Record<string, unknown> | boolean;
 }
 
-/** The can/signal payload in a feed message, or null for anything else. */
-export function canSignalOf(msg: FeedMessage): CanSignal | null {
-  if (msg.type !== 'delta' || msg.topic !== 'can/signal') return null;
-  return msg.value && typeof msg.value === 'object' ? (msg.value as CanSignal) : null;
+/** The can/signal payloads in a feed message (a delta, or every one in a batch), in order. */
+export function canSignalsOf(msg: FeedMessage): CanSignal[] {
+  if (msg.type === 'snapshot') return []; // a snapshot holds state keys, not past frames
+  return deltasOf(msg)
+    .filter((d) => d.topic === 'can/signal' && d.value !== null && typeof d.value === 'object')
+    .map((d) => d.value as CanSignal);
 }
 
 function invalidNames(inv: CanSignal['invalid']): string[] {
@@ -226,15 +245,18 @@ export async function monitorCommand(args: MonitorArgs, io: { out: (line: string
         return;
       }
       if (msg.type === 'error') process.stderr.write(`monitor: server says: ${msg.message ?? JSON.stringify(msg)}\n`);
+      if (msg.type === 'hello' && msg.protocol !== FEED_PROTOCOL) {
+        process.stderr.write(`monitor: the gateway speaks feed protocol ${String(msg.protocol)}, this monitor ${FEED_PROTOCOL}; values may be missing (update fieldgate on one side)\n`);
+      }
       if (args.action === 'live') {
         if (applyLive(live, msg, match)) dirty = true;
         return;
       }
-      const sig = canSignalOf(msg);
-      if (!sig) return;
-      const type = sig.message ?? '?';
-      counts.set(type, (counts.get(type) ?? 0) + 1);
-      io.out(formatCanLine(sig, style));
+      for (const sig of canSignalsOf(msg)) {
+        const type = sig.message ?? '?';
+        counts.set(type, (counts.get(type) ?? 0) + 1);
+        io.out(formatCanLine(sig, style));
+      }
     });
     socket.addEventListener('error', (ev) => {
       if (!opened) process.stderr.write(`monitor: cannot connect to ${shown.replace(/\?.*$/, '')}: ${ev.message ?? 'connection failed'}${apiKey ? '' : ' (does the API need --api-key?)'}\n`);

@@ -2,7 +2,7 @@
 // can/signal → tail lines and counts, colors only when asked, the API key only in the socket URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyLive, canSignalOf, feedUrl, formatCanLine, formatCounts, formatLiveTable, formatTable, keyMatcher, visibleLength, type LiveEntry } from '../../core/cli/monitor.ts';
+import { applyLive, canSignalsOf, deltasOf, feedUrl, formatCanLine, formatCounts, formatLiveTable, formatTable, keyMatcher, visibleLength, type LiveEntry } from '../../core/cli/monitor.ts';
 import { formatProgress, progressReporter } from '../../core/cli/migrate.ts';
 import { parseArgs, UsageError } from '../../core/cli/args.ts';
 
@@ -32,14 +32,33 @@ test('live: snapshot and deltas fill the table, the key pattern filters, stale r
   assert.equal(visibleLength(colored[2]), lines[2].length);
 });
 
+test('every feed message type: batch deltas count like single deltas, control messages carry none', () => {
+  const state = new Map<string, LiveEntry>();
+  const batch = { type: 'batch', deltas: [
+    { type: 'delta', topic: 'state/pv', key: 'pv', value: 21.5, ts: 10 },
+    { type: 'delta', topic: 'can/signal', key: 'signal', value: { message: 'A', values: { x: 1 } } },
+    { type: 'delta', topic: 'state/sp', key: 'sp', value: 60, ts: 10 },
+    { type: 'delta', topic: 'can/signal', key: 'signal', value: { message: 'B', values: { y: 2 } } },
+  ] };
+  assert.equal(applyLive(state, batch), true);
+  assert.deepEqual(Object.fromEntries([...state].map(([k, v]) => [k, v.value])), { pv: 21.5, sp: 60 });
+  assert.deepEqual(canSignalsOf(batch).map((s) => s.message), ['A', 'B']);
+  for (const control of [{ type: 'hello', protocol: 1 }, { type: 'pong', ts: 1 }, { type: 'unsubscribed', topics: [] }, { type: 'error', message: 'x' }]) {
+    assert.deepEqual(deltasOf(control), []);
+    assert.equal(applyLive(state, control), false);
+  }
+  assert.deepEqual(deltasOf({ type: 'batch', deltas: [null, 3, { type: 'delta', topic: 'state/a' }] as never }).length, 1);
+  assert.deepEqual(canSignalsOf({ type: 'snapshot', values: [batch.deltas[1]] }), []);
+});
+
 test('formatTable pads by visible width, ignoring ANSI codes', () => {
   assert.deepEqual(formatTable(['a', 'b'], [['\x1b[31mxx\x1b[0m', '1'], ['y', '22']]), ['a   b', '--  --', '\x1b[31mxx\x1b[0m  1', 'y   22']);
 });
 
 test('can: tail line with invalid values flagged, counts per message type', () => {
   const msg = { type: 'delta', topic: 'can/signal', key: 'signal', value: { message: 'FlowerBack_Psychro', node: 'FLOWER_BACK', ts: 1767225600.25, values: { DryBulb: 21.5, WetBulb: 180 }, invalid: ['WetBulb'] } };
-  const sig = canSignalOf(msg)!;
-  assert.equal(canSignalOf({ type: 'delta', topic: 'state/x', value: 1 }), null);
+  const [sig] = canSignalsOf(msg);
+  assert.deepEqual(canSignalsOf({ type: 'delta', topic: 'state/x', value: 1 }), []);
   assert.equal(formatCanLine(sig, plain), '00:00:00.250 FlowerBack_Psychro     FLOWER_BACK  DryBulb=21.5 WetBulb=180!');
   assert.ok(formatCanLine(sig, color).includes('\x1b[31mWetBulb=180!\x1b[0m'));
   assert.equal(formatCanLine({ ...sig, ts: 1767225600250 }, plain).slice(0, 12), '00:00:00.250'); // ms accepted too
