@@ -139,13 +139,19 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
 
   const stopped = new Promise<number>((resolveExit) => {
     let stopping = false;
+    let firstSignalAt = 0;
     const onSignal = (signal: string) => {
+      // A wrapper (`deno task`, `npm start`, a terminal's process group) can deliver one Ctrl-C or
+      // SIGTERM twice within a few milliseconds; only a second signal a human sent later means
+      // "stop now, do not wait".
+      if (stopping && Date.now() - firstSignalAt < 1000) return;
       if (stopping) {
         log.error(`${signal} again: exiting without waiting for plugins`);
         resolveExit(130);
         return;
       }
       stopping = true;
+      firstSignalAt = Date.now();
       void notifier?.stopping(`${signal}: stopping plugins`);
       log.info(`${signal}: stopping plugins in reverse order, then flushing the store`);
       const deadline = setTimeout(() => {
