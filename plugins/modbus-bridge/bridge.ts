@@ -1,6 +1,7 @@
 // The bridge between the state store and one Modbus unit: coalesced polls, change-only writes
-// ahead of polls, backoff and a circuit breaker while the unit fails, connection status and a
-// heartbeat in the store, and one log line per outage instead of one per poll.
+// ahead of polls (one request per contiguous block), gateway-owned values re-asserted after a
+// reconnect or a PLC restart, backoff and a circuit breaker while the unit fails, connection status
+// and a heartbeat in the store, and one log line per outage instead of one per poll.
 import type { OwnedBus, StateChange } from '../../core/bus.ts';
 import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
 import type { Clock } from '../../core/clock.ts';
@@ -13,7 +14,9 @@ import { Backoff } from '../../core/retry.ts';
 import type { StateStore } from '../../core/store/types.ts';
 import { describeRange, type ModbusClient, ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
 import { decode, encode, EncodeError, movedBeyond, type Raw, sameRaw } from './codec.ts';
-import { type BridgeConfig, type TagConfig, tagWidth } from './config.ts';
+import { type BridgeConfig, type TagConfig, tagDirection, tagOwner, tagWidth } from './config.ts';
+import { ACK_KEY, Handshake, SEQ_KEY } from './handshake.ts';
+import { type Desired, GatewayValues } from './owned.ts';
 import { planReads, planWrites, type ReadBlock } from './plan.ts';
 
 export interface BridgeDeps {
@@ -56,6 +59,8 @@ export class ModbusBridge {
   readonly #prefix: string;
   readonly #blocks: ReadBlock<TagConfig>[];
   readonly #writable: Map<string, TagConfig>;
+  readonly #owned: GatewayValues;
+  readonly #handshake: Handshake | null;
   readonly #breaker: CircuitBreaker;
   readonly #backoff: Backoff;
   readonly #cache = new Map<string, Cached>();
@@ -71,14 +76,26 @@ export class ModbusBridge {
   #lastOkWritten = 0;
   #lastOkAt: number | null = null;
   #flushing: Promise<void> | null = null;
+  #kickQueued = false;
+  /** The client's connection count last seen: a change means a new session with the PLC. */
+  #session: number | undefined;
+  /** The current re-assert episode (logged once), until the PLC holds every gateway value again. */
+  #reasserting: string | null = null;
+  #reasserts = 0;
+  readonly #reassertCounter;
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
     const { config, client, clock, metrics, id } = deps;
     this.#prefix = `modbus ${client.description} unit ${config.unit}`;
-    const readable = config.map.filter((t) => t.direction !== 'write');
+    this.#handshake = config.handshake
+      ? new Handshake({ config: config.handshake, map: config.map, log: deps.log, prefix: this.#prefix, isGatewayWriteOnly: (t) => tagOwner(t) === 'gateway' && tagDirection(t) === 'write' })
+      : null;
+    const all = this.#handshake ? [...config.map, this.#handshake.seqTag, this.#handshake.ackTag] : config.map;
+    const readable = all.filter((t) => tagDirection(t) !== 'write');
     this.#blocks = planReads(readable, config);
-    this.#writable = new Map(config.map.filter((t) => t.direction !== 'read').map((t) => [t.key, t]));
+    this.#writable = new Map(all.filter((t) => tagDirection(t) !== 'read').map((t) => [t.key, t]));
+    this.#owned = new GatewayValues(all.filter((t) => tagOwner(t) === 'gateway'), tagWidth);
     this.#backoff = new Backoff({ ...config.backoff, maxMs: Math.max(config.backoff.maxMs, config.backoff.initialMs) });
     const circuit = metrics.gauge('modbus_circuit_state', 'Circuit breaker per bridge: 0 closed, 1 half-open, 2 open', ['plugin']);
     circuit.set({ plugin: id }, 0);
@@ -93,6 +110,7 @@ export class ModbusBridge {
       },
     });
     this.#requests = metrics.counter('modbus_requests_total', 'Modbus requests sent', ['plugin', 'op']);
+    this.#reassertCounter = metrics.counter('modbus_reasserts_total', 'Times the gateway wrote all its values again (reconnect, PLC restart or a PLC copy that differed)', ['plugin']);
     this.#errors = metrics.counter('modbus_errors_total', 'Failed Modbus requests by kind (timeout, connection, exception, encode)', ['plugin', 'kind']);
   }
 
@@ -112,9 +130,10 @@ export class ModbusBridge {
     health.watch({ key: config.lastOkKey, maxAgeS: config.staleAfterS, owner: scope.owner });
     health.setCheck(`modbus:${this.#d.id}`, () => this.#check(), scope.owner);
     bus.subscribe<StateChange>('state/+', (change) => this.#onState(change));
-    // Values to write that were set before we started (or while we were stopped) go out first.
+    // The gateway's values (commands saved in the store, the last PV) go out first; the PLC's
+    // copies never replace them. Shared and PLC-owned values are taken from the PLC.
     for (const tag of this.#writable.values()) {
-      if (tag.direction !== 'write') continue;
+      if (tagOwner(tag) !== 'gateway' || tag.key === SEQ_KEY) continue;
       const value = store.get(tag.key);
       if (value !== undefined) this.#queueWrite(tag, value);
     }
@@ -127,6 +146,7 @@ export class ModbusBridge {
     const { config, scope } = this.#d;
     if (this.#breaker.state === 'open') return Math.max(config.pollMs, this.#breaker.retryInMs);
     try {
+      if (this.#handshake?.due(this.#d.clock.now()) && !this.#pending.has(SEQ_KEY)) this.#queueSeq();
       await this.#flushWrites(true);
       const changes: Record<string, unknown> = {};
       for (const block of this.#blocks) await this.#readBlock(block, changes);
@@ -158,8 +178,17 @@ export class ModbusBridge {
       const raw = result.slice(offset, offset + width) as Raw;
       const value = decode(tag, raw);
       this.#cache.set(tag.key, { value, raw, at: now });
+      if (tag.key === ACK_KEY) {
+        this.#handshake?.onAck(value as number, now);
+        continue;
+      }
       // A value being written must not be overwritten in the store by the read that raced it.
       if (this.#pending.has(tag.key) || this.#inflight.has(tag.key)) continue;
+      if (tagOwner(tag) === 'gateway') {
+        // Read back only to check: the PLC's copy never goes to the store.
+        this.#checkReadBack(tag, raw, value);
+        continue;
+      }
       if (!movedBeyond(tag.deadband, this.#published.get(tag.key), value)) continue;
       this.#published.set(tag.key, value);
       changes[tag.key] = value;
@@ -184,6 +213,8 @@ export class ModbusBridge {
 
   async #writeAll(): Promise<void> {
     const { client, config, clock } = this.#d;
+    if (this.#handshake && !this.#pending.has(SEQ_KEY) && this.#handshake.carries(this.#pending.keys())) this.#queueSeq();
+    this.#joinGaps();
     const writes = [...this.#pending.values()];
     for (const run of planWrites(writes)) {
       const first = run[0];
@@ -209,7 +240,12 @@ export class ModbusBridge {
         continue;
       }
       const now = clock.now();
-      for (const w of run) this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
+      for (const w of run) {
+        this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
+        if (tagOwner(w.tag) === 'gateway') this.#owned.confirm(w.tag.key, w.raw);
+        if (w.tag.key === SEQ_KEY) this.#handshake?.written(w.value as number, now);
+      }
+      if (this.#reasserting && this.#owned.unconfirmed === 0) this.#endReassert();
       this.#d.log.debug(() => `${this.#prefix}: wrote ${run.map((w) => `${w.tag.key}=${w.value}`).join(', ')}`);
     }
   }
@@ -236,8 +272,85 @@ export class ModbusBridge {
     const tag = this.#writable.get(change.key);
     if (!tag || change.value === undefined) return;
     // Our own publication of a value just read is not a request to write it back.
-    if (this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
+    if (tagOwner(tag) !== 'gateway' && this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
     if (this.#queueWrite(tag, change.value)) this.#kick();
+  }
+
+  /** A gateway-owned value read back: equal confirms it; different means the PLC lost or replaced it. */
+  #checkReadBack(tag: TagConfig, raw: Raw, value: number | boolean): void {
+    const desired = this.#owned.get(tag.key);
+    if (!desired) return; // nothing to assert yet (no value in the store)
+    if (sameRaw(desired.raw, raw)) {
+      this.#owned.confirm(tag.key, raw);
+      if (this.#reasserting && this.#owned.unconfirmed === 0) this.#endReassert();
+      return;
+    }
+    const where = describeRange(tag.table, tag.address, tagWidth(tag));
+    const name = tag.key === SEQ_KEY ? 'the gateway sequence' : `"${tag.key}"`;
+    this.#reassert(`${where} (${name}) reads ${value}, the gateway holds ${desired.value}`);
+  }
+
+  /**
+   * Writes every gateway-owned value again: the PLC restarted, had a program downloaded, or the
+   * connection is new. Forgetting what it held also resets the "equal to the last written" shortcut.
+   */
+  #reassert(reason: string): void {
+    this.#handshake?.reset();
+    const all = this.#owned.forget();
+    for (const d of all) if (!this.#pending.has(d.tag.key) && !this.#inflight.has(d.tag.key)) this.#pending.set(d.tag.key, this.#toWrite(d));
+    if (all.length === 0) return;
+    this.#reasserts++;
+    this.#reassertCounter.inc({ plugin: this.#d.id });
+    if (this.#reasserting === null) {
+      this.#d.log.warn(`${this.#prefix}: ${reason}; writing all ${all.length} gateway-owned value(s) again (PLC restarted or program downloaded?)`);
+    } else {
+      this.#d.log.debug(() => `${this.#prefix}: re-asserting again: ${reason}`);
+    }
+    this.#reasserting = reason;
+    this.#kick();
+  }
+
+  #endReassert(): void {
+    this.#d.log.info(`${this.#prefix}: the PLC holds every gateway-owned value again`);
+    this.#reasserting = null;
+  }
+
+  #toWrite(d: Desired): PendingWrite {
+    return { tag: d.tag, table: d.tag.table === 'coil' ? 'coil' : 'holding', address: d.tag.address, raw: d.raw, value: d.value };
+  }
+
+  #queueSeq(): void {
+    const hs = this.#handshake;
+    if (!hs) return;
+    const seq = hs.next();
+    const tag = hs.seqTag;
+    const d: Desired = { tag, raw: [seq], value: seq };
+    this.#owned.set(d);
+    this.#pending.set(tag.key, this.#toWrite(d));
+  }
+
+  /**
+   * One command, one request: two pending holding-register runs separated by at most `maxGap`
+   * registers are joined when every register between them belongs to a gateway-owned value, which
+   * is then written again with them. A gap holding anything else is never written.
+   */
+  #joinGaps(): void {
+    const sorted = [...this.#pending.values()].filter((w) => w.table === 'holding').sort((a, b) => a.address - b.address);
+    for (let i = 1; i < sorted.length; i++) {
+      const end = sorted[i - 1].address + sorted[i - 1].raw.length;
+      const gap = sorted[i].address - end;
+      if (gap <= 0 || gap > this.#d.config.maxGap) continue;
+      const fill: Desired[] = [];
+      for (let a = end; a < sorted[i].address; a++) {
+        const d = this.#owned.atRegister(a);
+        if (!d || this.#inflight.has(d.tag.key)) {
+          fill.length = 0;
+          break;
+        }
+        if (!fill.includes(d)) fill.push(d);
+      }
+      for (const d of fill) this.#pending.set(d.tag.key, this.#toWrite(d));
+    }
   }
 
   #queueWrite(tag: TagConfig, value: unknown): boolean {
@@ -250,20 +363,34 @@ export class ModbusBridge {
       this.#d.log.warn(`${this.#prefix}: not writing "${tag.key}" to ${describeRange(tag.table, tag.address, tagWidth(tag))}: ${err.message}`);
       return false;
     }
-    const known = this.#cache.get(tag.key);
     const numeric = typeof value === 'number' ? value : typeof value === 'boolean' ? value : Number(value);
+    // Gateway-owned: compared with what the PLC is known to hold on this connection (nothing after a
+    // reconnect or restart); others: with the last value seen at the device.
+    const gateway = tagOwner(tag) === 'gateway';
+    const held = gateway ? this.#owned.confirmed(tag.key) : undefined;
+    const known = gateway ? held : this.#cache.get(tag.key);
     if (known && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
       this.#pending.delete(tag.key); // the device already holds it
+      if (held) this.#owned.set(held);
       return false;
     }
-    this.#pending.set(tag.key, { tag, table: tag.table === 'coil' ? 'coil' : 'holding', address: tag.address, raw, value: numeric });
+    const write: PendingWrite = { tag, table: tag.table === 'coil' ? 'coil' : 'holding', address: tag.address, raw, value: numeric };
+    if (gateway) this.#owned.set({ tag, raw, value: numeric });
+    this.#pending.set(tag.key, write);
     return true;
   }
 
   /** Writes go out at once rather than at the next poll (unless the circuit is open). */
   #kick(): void {
-    if (this.#breaker.state === 'open') return;
-    this.#d.scope.run(() => this.#flushWrites(false));
+    if (this.#breaker.state === 'open' || this.#kickQueued) return;
+    // Deferred to the end of the current task, so every key of one command (one store.setMany,
+    // published key by key) is pending before the first request goes out: one FC16, not several.
+    this.#kickQueued = true;
+    queueMicrotask(() => {
+      this.#kickQueued = false;
+      if (this.#d.scope.disposed || this.#breaker.state === 'open') return;
+      this.#d.scope.run(() => this.#flushWrites(false));
+    });
   }
 
   async #succeeded(changes: Record<string, unknown>): Promise<void> {
@@ -271,6 +398,12 @@ export class ModbusBridge {
     const now = clock.now();
     this.#backoff.reset();
     this.#lastOkAt = now;
+    // A new session (reconnected, perhaps transparently by the client) may be a restarted PLC:
+    // whatever it held before is not evidence of what it holds now.
+    const session = this.#d.client.connections;
+    const newSession = session !== undefined && this.#session !== undefined && session !== this.#session;
+    this.#session = session;
+    if (this.#connected === false || newSession) this.#reassert(this.#connected === false ? 'link back' : 'new connection');
     if (this.#connected !== true) changes[config.connectedKey] = true;
     if (this.#connected !== true || now - this.#lastOkWritten >= Math.min(LAST_OK_EVERY_MS, (config.staleAfterS * 1000) / 4)) {
       changes[config.lastOkKey] = now / 1000;
@@ -322,14 +455,18 @@ export class ModbusBridge {
     const state = this.#breaker.state;
     const age = this.#lastOkAt === null ? 'never' : `${((clock.now() - this.#lastOkAt) / 1000).toFixed(1)} s ago`;
     const refused = [...this.#refused].map(([r, code]) => `${r}: exception ${code}`);
+    const ack = this.#handshake?.problem(clock.now()) ?? null;
+    const owned = this.#owned.size - (this.#handshake ? 1 : 0);
     const parts = [
       `${this.#prefix}: ${this.#connected ? 'connected' : 'not connected'}`,
       `circuit ${state}${state === 'open' ? ` (next trial in ${Math.ceil(this.#breaker.retryInMs / 1000)} s)` : ''}`,
       `last ok ${age}`,
       ...(this.#breaker.lastError ? [`last error: ${this.#breaker.lastError}`] : []),
       ...refused,
+      ...(owned > 0 ? [`gateway-owned values: ${this.#owned.unconfirmed === 0 ? 'all held by the PLC' : `${this.#owned.unconfirmed} not confirmed yet`}, re-asserted ${this.#reasserts} time(s)`] : []),
+      ...(this.#handshake ? [ack ?? `handshake ok (${this.#handshake.summary()})`] : []),
     ];
-    return { ok: this.#connected === true && state === 'closed' && refused.length === 0, detail: parts.join('; ') };
+    return { ok: this.#connected === true && state === 'closed' && refused.length === 0 && ack === null, detail: parts.join('; ') };
   }
 }
 

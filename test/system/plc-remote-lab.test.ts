@@ -149,6 +149,8 @@ describe('plc-remote-lab: bad Modbus map entries', () => {
     const bridge = lab.plugins.findIndex((p: { use: string }) => p.use === 'modbus-bridge');
     const dir = mkdtempSync(join(tmpdir(), 'fg-lab-'));
     try {
+      const n = lab.plugins[bridge].config.map.length;
+      const sp = lab.plugins[bridge].config.map.findIndex((t: { key: string }) => t.key === 'setpoint');
       const schemaBad = structuredClone(lab);
       schemaBad.$schema = undefined;
       schemaBad.plugins[bridge].config.map.push(
@@ -158,15 +160,15 @@ describe('plc-remote-lab: bad Modbus map entries', () => {
       writeFileSync(join(dir, 'schema-bad.json'), JSON.stringify(schemaBad));
       const r1 = await runTs('bin/fieldgate.ts', ['validate', join(dir, 'schema-bad.json')]);
       assert.equal(r1.code, 1);
-      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[8\\]\\.address: must be <= 65535`));
-      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[9\\]\\.type: must be one of: bool, int16, uint16, int32, uint32, float32`));
+      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n}\\]\\.address: must be <= 65535`));
+      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n + 1}\\]\\.type: must be one of: bool, int16, uint16, int32, uint32, float32`));
 
       const overlap = structuredClone(lab);
       overlap.plugins[bridge].config.map.push({ key: 'sp_low_word', table: 'holding', address: 9, type: 'uint16' });
       writeFileSync(join(dir, 'overlap.json'), JSON.stringify(overlap));
       const r2 = await runTs('bin/fieldgate.ts', ['validate', join(dir, 'overlap.json')]);
       assert.equal(r2.code, 1);
-      assert.match(r2.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[8\\]\\.address: holding 9 \\("sp_low_word"\\) overlaps map\\[2\\] 8\\.\\.9 \\("setpoint"\\)`));
+      assert.match(r2.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n}\\]\\.address: holding 9 \\("sp_low_word"\\) overlaps map\\[${sp}\\] 8\\.\\.9 \\("setpoint"\\)`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
