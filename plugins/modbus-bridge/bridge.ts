@@ -17,7 +17,7 @@ import { decode, encode, EncodeError, movedBeyond, type Raw, sameRaw } from './c
 import { type BridgeConfig, type TagConfig, tagDirection, tagOwner, tagWidth } from './config.ts';
 import { ACK_KEY, Handshake, SEQ_KEY } from './handshake.ts';
 import { type Desired, GatewayValues } from './owned.ts';
-import { planReads, planWrites, type ReadBlock } from './plan.ts';
+import { gapFillers, planReads, planWrites, type ReadBlock } from './plan.ts';
 
 export interface BridgeDeps {
   id: string;
@@ -329,28 +329,13 @@ export class ModbusBridge {
     this.#pending.set(tag.key, this.#toWrite(d));
   }
 
-  /**
-   * One command, one request: two pending holding-register runs separated by at most `maxGap`
-   * registers are joined when every register between them belongs to a gateway-owned value, which
-   * is then written again with them. A gap holding anything else is never written.
-   */
+  /** Gateway-owned values between two pending runs, written with them so one command is one request. */
   #joinGaps(): void {
-    const sorted = [...this.#pending.values()].filter((w) => w.table === 'holding').sort((a, b) => a.address - b.address);
-    for (let i = 1; i < sorted.length; i++) {
-      const end = sorted[i - 1].address + sorted[i - 1].raw.length;
-      const gap = sorted[i].address - end;
-      if (gap <= 0 || gap > this.#d.config.maxGap) continue;
-      const fill: Desired[] = [];
-      for (let a = end; a < sorted[i].address; a++) {
-        const d = this.#owned.atRegister(a);
-        if (!d || this.#inflight.has(d.tag.key)) {
-          fill.length = 0;
-          break;
-        }
-        if (!fill.includes(d)) fill.push(d);
-      }
-      for (const d of fill) this.#pending.set(d.tag.key, this.#toWrite(d));
-    }
+    const fill = gapFillers([...this.#pending.values()], this.#d.config.maxGap, (address) => {
+      const d = this.#owned.atRegister(address);
+      return d && !this.#inflight.has(d.tag.key) ? d : undefined;
+    });
+    for (const d of fill) this.#pending.set(d.tag.key, this.#toWrite(d));
   }
 
   #queueWrite(tag: TagConfig, value: unknown): boolean {
