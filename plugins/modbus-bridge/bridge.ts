@@ -243,6 +243,8 @@ export class ModbusBridge {
       for (const w of run) {
         this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
         if (tagOwner(w.tag) === 'gateway') this.#owned.confirm(w.tag.key, w.raw);
+        // The store holds what was written, so a read of anything else (the PLC clearing a pulse) is news.
+        else this.#published.set(w.tag.key, w.value);
         if (w.tag.key === SEQ_KEY) this.#handshake?.written(w.value as number, now);
       }
       if (this.#reasserting && this.#owned.unconfirmed === 0) this.#endReassert();

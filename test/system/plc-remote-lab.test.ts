@@ -7,7 +7,7 @@ import { adapterCatalog } from '../../adapters/catalog.ts';
 import { loadManifest } from '../../core/manifest/load.ts';
 import { createRuntime, type Runtime } from '../../core/host/runtime.ts';
 import { memoryLog } from '../../core/log.ts';
-import type { Nj301Simulator } from '../../sim/nj301.ts';
+import { NJ301_MAP, type Nj301Simulator } from '../../sim/nj301.ts';
 import type { Max31865Sim } from '../../sim/max31865.ts';
 import type { Esp32RelaySimulator } from '../../sim/esp32-relay.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,6 +140,49 @@ describe('plc-remote-lab on simulators', () => {
     await esp32.setOffline(false);
     await eventually('esp32_connected again', 35_000, async () => (await state()).esp32_connected === true);
     assert.equal((await state()).power_on_actual, true);
+  });
+
+  test('PLC power cycle during operation: PV, setpoint, PID and mode back on the PLC within 2 poll cycles; operator values and heater power kept', async () => {
+    const plc = runtime.world.require<Nj301Simulator>('sim:plc');
+    const post = (body: unknown) => fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post({ pid_kp: 8, pid_ki: 90, pid_kd: 2, mode: 1 })).status, 200);
+    const holds = () => plc.real(NJ301_MAP.setpoint) === 60 && plc.real(NJ301_MAP.pb) === 8 && plc.real(NJ301_MAP.ti) === 90 &&
+      plc.real(NJ301_MAP.td) === 2 && plc.register(NJ301_MAP.mode) === 1 && plc.real(NJ301_MAP.rtdTemp) > 30;
+    await eventually('the PLC holds the commands', 5000, holds);
+
+    await plc.powerCycle({ memory: 'zero', offMs: 300 });
+    const mark = plc.server.requestCount;
+    assert.equal(plc.real(NJ301_MAP.setpoint), 0, 'the PLC came back empty');
+    await eventually('the PLC holds the commands and the PV again', 10_000, holds);
+    // On the wire: poll cycles (reads of HR 0..16) the PLC answered before the last command register was written.
+    const since = plc.requests.slice(-(plc.server.requestCount - mark));
+    const missing = new Set([1, 2, 4, 8, 9, 11, 12, 13, 14, 15, 16]);
+    let cycles = 0;
+    for (const r of since) {
+      if (r.fc === 3 && r.address === 0) cycles++;
+      if (r.fc === 16 || r.fc === 6) for (let a = r.address; a < r.address + r.count; a++) missing.delete(a);
+      if (missing.size === 0) break;
+    }
+    assert.equal(missing.size, 0);
+    assert.ok(cycles <= 2, `re-asserted after ${cycles} poll cycles`);
+    const s = await state();
+    assert.equal(s.setpoint, 60, 'the operator setpoint is not replaced by what the PLC held');
+    assert.equal(s.pid_kp, 8);
+    assert.equal(s.power_on_actual, true, 'heater power stays on');
+    await eventually('setpoint_out from the PLC', 5000, async () => (await state()).setpoint_out === 60);
+  });
+
+  test('auto-tune from the API: tune_cmd is a pulse the PLC clears; busy, done and tuned values visible', async () => {
+    const r = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tune_cmd: 1 }) });
+    assert.equal(r.status, 200);
+    const s = await eventually('tune_done with tuned values', 10_000, async () => {
+      const st = await state();
+      return st.tune_done === true && st.tune_busy === false && st.tuned_pb === 8 ? st : undefined;
+    });
+    assert.equal(s.tuned_ti, 90);
+    assert.equal(s.autotune_pb, 8);
+    assert.equal(s.mode, 1, 'the PLC never changes the gateway-owned mode');
+    await eventually('tune_cmd cleared by the PLC', 5000, async () => (await state()).tune_cmd === 0);
   });
 });
 
