@@ -95,6 +95,10 @@ describe('plc-remote-lab on simulators', () => {
       await page.waitForSelector('#health tr[data-item="modbus_last_ok_ts"].ok');
       await page.waitForSelector('#health tr[data-item="sensor_last_ts"].ok');
       await page.waitForSelector('#trend canvas');
+      // The whole lab map: the PLC's feedback and tuning state as tiles, manual MV and a tune start in the form.
+      for (const key of ['setpoint_out', 'tune_busy', 'tune_done', 'tuned_pb']) await page.waitForSelector(`.tile[data-key="${key}"]`);
+      await page.waitForSelector('#cmd-mv_manual');
+      await page.waitForSelector('#cmd-tune_cmd');
     } finally {
       await browser.close();
     }
