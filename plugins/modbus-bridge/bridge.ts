@@ -57,7 +57,7 @@ const LAST_OK_EVERY_MS = 1000;
 export class ModbusBridge {
   readonly #d: BridgeDeps;
   readonly #prefix: string;
-  readonly #blocks: ReadBlock<TagConfig>[];
+  #blocks: ReadBlock<TagConfig>[];
   readonly #writable: Map<string, TagConfig>;
   readonly #owned: GatewayValues;
   readonly #handshake: Handshake | null;
@@ -149,7 +149,7 @@ export class ModbusBridge {
       if (this.#handshake?.due(this.#d.clock.now()) && !this.#pending.has(SEQ_KEY)) this.#queueSeq();
       await this.#flushWrites(true);
       const changes: Record<string, unknown> = {};
-      for (const block of this.#blocks) await this.#readBlock(block, changes);
+      for (const block of [...this.#blocks]) await this.#readBlock(block, changes);
       if (scope.disposed) return config.pollMs;
       await this.#succeeded(changes);
       return config.pollMs;
@@ -170,6 +170,10 @@ export class ModbusBridge {
         ? client.readRegisters(block.table, config.unit, block.address, block.count)
         : client.readBits(block.table, config.unit, block.address, block.count));
     if (result instanceof ModbusExceptionError) {
+      if (result.code === 2 && this.#splitBlock(block)) {
+        for (const part of planReads(block.tags.map((t) => t.tag), { ...config, maxGap: 0 })) await this.#readBlock(part, changes);
+        return;
+      }
       this.#refusedOnce(request, result, block.tags.map((t) => t.tag.key));
       return;
     }
@@ -193,6 +197,20 @@ export class ModbusBridge {
       this.#published.set(tag.key, value);
       changes[tag.key] = value;
     }
+  }
+
+  /**
+   * A device with holes in its map refuses a read spanning one (exception 2): from now on, read
+   * that block's entries without gaps. False when the block has no gap (the entries themselves are wrong).
+   */
+  #splitBlock(block: ReadBlock<TagConfig>): boolean {
+    const used = block.tags.reduce((n, t) => n + t.width, 0);
+    if (used >= block.count) return false;
+    const parts = planReads(block.tags.map((t) => t.tag), { ...this.#d.config, maxGap: 0 });
+    this.#blocks = this.#blocks.flatMap((b) => (b === block ? parts : [b]));
+    this.#d.log.info(`${this.#prefix}: ${describeRange(block.table, block.address, block.count)} refused across unmapped addresses (exception 2); ` +
+      `reading its ${block.tags.length} entries in ${parts.length} requests without gaps from now on (set maxGap 0 to start that way)`);
+    return true;
   }
 
   /** Sends pending writes, adjacent registers merged into one request. `rethrow`: link failures propagate. */
