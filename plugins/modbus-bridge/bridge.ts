@@ -5,7 +5,7 @@
 import type { OwnedBus, StateChange } from '../../core/bus.ts';
 import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
 import type { Clock } from '../../core/clock.ts';
-import { CircuitOpenError, errorMessage } from '../../core/errors.ts';
+import { CircuitOpenError } from '../../core/errors.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { PluginScope } from '../../core/host/scope.ts';
 import type { Logger } from '../../core/log.ts';
@@ -16,6 +16,7 @@ import { describeRange, type ModbusClient, ModbusExceptionError, ModbusLinkError
 import { decode, encode, EncodeError, movedBeyond, type Raw, sameRaw } from './codec.ts';
 import { type BridgeConfig, type TagConfig, tagDirection, tagOwner, tagWidth } from './config.ts';
 import { ACK_KEY, Handshake, SEQ_KEY } from './handshake.ts';
+import { LinkStatus } from './link-status.ts';
 import { type Desired, GatewayValues } from './owned.ts';
 import { gapFillers, planReads, planWrites, type ReadBlock } from './plan.ts';
 
@@ -50,9 +51,6 @@ interface PendingWrite {
 // Exceptions that mean "this request is wrong" rather than "the device is in trouble": the device
 // answered, so they neither open the circuit nor mark it disconnected.
 const REQUEST_EXCEPTIONS = new Set([1, 2, 3]);
-// The heartbeat goes to the store at most this often (not every 100 ms poll), and always well
-// inside staleAfterS so it never flickers stale while the device answers.
-const LAST_OK_EVERY_MS = 1000;
 
 export class ModbusBridge {
   readonly #d: BridgeDeps;
@@ -67,27 +65,20 @@ export class ModbusBridge {
   readonly #published = new Map<string, unknown>();
   readonly #pending = new Map<string, PendingWrite>();
   readonly #inflight = new Set<string>();
-  /** Request descriptions refused with an exception, with the code, logged once until they succeed. */
-  readonly #refused = new Map<string, number>();
   readonly #requests;
   readonly #errors;
-  #connected: boolean | null = null;
-  #outage: { since: number; failures: number; circuitLogged: boolean } | null = null;
-  #lastOkWritten = 0;
-  #lastOkAt: number | null = null;
+  readonly #status: LinkStatus;
   #flushing: Promise<void> | null = null;
   #kickQueued = false;
   /** The client's connection count last seen: a change means a new session with the PLC. */
   #session: number | undefined;
-  /** The current re-assert episode (logged once), until the PLC holds every gateway value again. */
-  #reasserting: string | null = null;
-  #reasserts = 0;
   readonly #reassertCounter;
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
     const { config, client, clock, metrics, id } = deps;
     this.#prefix = `modbus ${client.description} unit ${config.unit}`;
+    this.#status = new LinkStatus({ log: deps.log, prefix: this.#prefix, keys: config });
     this.#handshake = config.handshake
       ? new Handshake({ config: config.handshake, map: config.map, log: deps.log, prefix: this.#prefix, isGatewayWriteOnly: (t) => tagOwner(t) === 'gateway' && tagDirection(t) === 'write' })
       : null;
@@ -106,7 +97,7 @@ export class ModbusBridge {
       openMs: config.circuit.openMs,
       onStateChange: (state) => {
         circuit.set({ plugin: id }, circuitStateValue(state));
-        if (state === 'open') this.#onCircuitOpen();
+        if (state === 'open') this.#status.circuitOpened(this.#breaker.failures, config.circuit.openMs);
       },
     });
     this.#requests = metrics.counter('modbus_requests_total', 'Modbus requests sent', ['plugin', 'op']);
@@ -174,7 +165,7 @@ export class ModbusBridge {
         for (const part of planReads(block.tags.map((t) => t.tag), { ...config, maxGap: 0 })) await this.#readBlock(part, changes);
         return;
       }
-      this.#refusedOnce(request, result, block.tags.map((t) => t.tag.key));
+      this.#status.refusedOnce(request, result, block.tags.map((t) => t.tag.key));
       return;
     }
     const now = clock.now();
@@ -254,7 +245,7 @@ export class ModbusBridge {
         for (const w of run) this.#inflight.delete(w.tag.key);
       }
       if (result instanceof ModbusExceptionError) {
-        this.#refusedOnce(request, result, run.map((w) => w.tag.key));
+        this.#status.refusedOnce(request, result, run.map((w) => w.tag.key));
         continue;
       }
       const now = clock.now();
@@ -265,7 +256,7 @@ export class ModbusBridge {
         else this.#published.set(w.tag.key, w.value);
         if (w.tag.key === SEQ_KEY) this.#handshake?.written(w.value as number, now);
       }
-      if (this.#reasserting && this.#owned.unconfirmed === 0) this.#endReassert();
+      this.#settled();
       this.#d.log.debug(() => `${this.#prefix}: wrote ${run.map((w) => `${w.tag.key}=${w.value}`).join(', ')}`);
     }
   }
@@ -276,7 +267,7 @@ export class ModbusBridge {
       this.#requests.inc({ plugin: this.#d.id, op });
       try {
         const value = await fn();
-        this.#refused.delete(request);
+        this.#status.answered(request);
         return value;
       } catch (err) {
         if (err instanceof ModbusExceptionError) {
@@ -302,7 +293,7 @@ export class ModbusBridge {
     if (!desired) return; // nothing to assert yet (no value in the store)
     if (sameRaw(desired.raw, raw)) {
       this.#owned.confirm(tag.key, raw);
-      if (this.#reasserting && this.#owned.unconfirmed === 0) this.#endReassert();
+      this.#settled();
       return;
     }
     const where = describeRange(tag.table, tag.address, tagWidth(tag));
@@ -316,23 +307,17 @@ export class ModbusBridge {
    */
   #reassert(reason: string): void {
     this.#handshake?.reset();
-    const all = this.#owned.forget();
+    const { all, first } = this.#owned.reassert(reason);
     for (const d of all) if (!this.#pending.has(d.tag.key) && !this.#inflight.has(d.tag.key)) this.#pending.set(d.tag.key, this.#toWrite(d));
     if (all.length === 0) return;
-    this.#reasserts++;
     this.#reassertCounter.inc({ plugin: this.#d.id });
-    if (this.#reasserting === null) {
-      this.#d.log.warn(`${this.#prefix}: ${reason}; writing all ${all.length} gateway-owned value(s) again (PLC restarted or program downloaded?)`);
-    } else {
-      this.#d.log.debug(() => `${this.#prefix}: re-asserting again: ${reason}`);
-    }
-    this.#reasserting = reason;
+    if (first) this.#d.log.warn(`${this.#prefix}: ${reason}; writing all ${all.length} gateway-owned value(s) again (PLC restarted or program downloaded?)`);
+    else this.#d.log.debug(() => `${this.#prefix}: re-asserting again: ${reason}`);
     this.#kick();
   }
 
-  #endReassert(): void {
-    this.#d.log.info(`${this.#prefix}: the PLC holds every gateway-owned value again`);
-    this.#reasserting = null;
+  #settled(): void {
+    if (this.#owned.settled()) this.#d.log.info(`${this.#prefix}: the PLC holds every gateway-owned value again`);
   }
 
   #toWrite(d: Desired): PendingWrite {
@@ -399,79 +384,43 @@ export class ModbusBridge {
   }
 
   async #succeeded(changes: Record<string, unknown>): Promise<void> {
-    const { config, store, clock, log } = this.#d;
-    const now = clock.now();
+    const { store, clock } = this.#d;
     this.#backoff.reset();
-    this.#lastOkAt = now;
+    const { changes: status, wasDown } = this.#status.succeeded(clock.now());
     // A new session (reconnected, perhaps transparently by the client) may be a restarted PLC:
     // whatever it held before is not evidence of what it holds now.
     const session = this.#d.client.connections;
     const newSession = session !== undefined && this.#session !== undefined && session !== this.#session;
     this.#session = session;
-    if (this.#connected === false || newSession) this.#reassert(this.#connected === false ? 'link back' : 'new connection');
-    if (this.#connected !== true) changes[config.connectedKey] = true;
-    if (this.#connected !== true || now - this.#lastOkWritten >= Math.min(LAST_OK_EVERY_MS, (config.staleAfterS * 1000) / 4)) {
-      changes[config.lastOkKey] = now / 1000;
-      this.#lastOkWritten = now;
-    }
-    if (this.#outage) {
-      const s = ((now - this.#outage.since) / 1000).toFixed(1);
-      log.info(`${this.#prefix}: answering again after ${s} s (${this.#outage.failures} failed attempt(s))`);
-      this.#outage = null;
-    } else if (this.#connected === null) {
-      log.info(`${this.#prefix}: connected`);
-    }
-    this.#connected = true;
+    if (wasDown || newSession) this.#reassert(wasDown ? 'link back' : 'new connection');
+    Object.assign(changes, status);
     if (Object.keys(changes).length) await store.setMany(changes, { durable: false });
   }
 
   async #failed(err: unknown): Promise<void> {
-    const { config, store, clock, log, id } = this.#d;
+    const { config, store, clock, id } = this.#d;
     const kind = err instanceof ModbusLinkError ? err.kind : err instanceof ModbusExceptionError ? 'exception' : 'other';
     if (kind !== 'exception') this.#errors.inc({ plugin: id, kind });
-    if (!this.#outage) {
-      this.#outage = { since: clock.now(), failures: 1, circuitLogged: false };
-      log.warn(`${errorMessage(err)}; ${config.connectedKey}=false, retrying with backoff (logged once per outage)`);
-    } else {
-      this.#outage.failures++;
-      log.debug(() => `${this.#prefix}: still failing (${this.#outage?.failures}): ${errorMessage(err)}`);
-    }
-    if (this.#connected !== false) {
-      this.#connected = false;
-      await store.set(config.connectedKey, false, { durable: false });
-    }
-  }
-
-  #onCircuitOpen(): void {
-    const { log, config } = this.#d;
-    if (this.#outage?.circuitLogged) return;
-    if (this.#outage) this.#outage.circuitLogged = true;
-    log.warn(`${this.#prefix}: circuit open after ${this.#breaker.failures} consecutive failures; one trial request every ${config.circuit.openMs / 1000} s until it answers`);
-  }
-
-  #refusedOnce(request: string, err: ModbusExceptionError, keys: string[]): void {
-    if (this.#refused.get(request) === err.code) return;
-    this.#refused.set(request, err.code);
-    this.#d.log.warn(`${err.message}; not updated: ${keys.join(', ')} (check the map addresses against the device)`);
+    if (this.#status.failed(err, clock.now())) await store.set(config.connectedKey, false, { durable: false });
   }
 
   #check(): { ok: boolean; detail: string } {
     const { clock } = this.#d;
     const state = this.#breaker.state;
-    const age = this.#lastOkAt === null ? 'never' : `${((clock.now() - this.#lastOkAt) / 1000).toFixed(1)} s ago`;
-    const refused = [...this.#refused].map(([r, code]) => `${r}: exception ${code}`);
+    const age = this.#status.lastOk(clock.now());
+    const refused = this.#status.refused();
     const ack = this.#handshake?.problem(clock.now()) ?? null;
     const owned = this.#owned.size - (this.#handshake ? 1 : 0);
     const parts = [
-      `${this.#prefix}: ${this.#connected ? 'connected' : 'not connected'}`,
+      `${this.#prefix}: ${this.#status.connected ? 'connected' : 'not connected'}`,
       `circuit ${state}${state === 'open' ? ` (next trial in ${Math.ceil(this.#breaker.retryInMs / 1000)} s)` : ''}`,
       `last ok ${age}`,
       ...(this.#breaker.lastError ? [`last error: ${this.#breaker.lastError}`] : []),
       ...refused,
-      ...(owned > 0 ? [`gateway-owned values: ${this.#owned.unconfirmed === 0 ? 'all held by the PLC' : `${this.#owned.unconfirmed} not confirmed yet`}, re-asserted ${this.#reasserts} time(s)`] : []),
+      ...(owned > 0 ? [`gateway-owned values: ${this.#owned.unconfirmed === 0 ? 'all held by the PLC' : `${this.#owned.unconfirmed} not confirmed yet`}, re-asserted ${this.#owned.reasserts} time(s)`] : []),
       ...(this.#handshake ? [ack ?? `handshake ok (${this.#handshake.summary()})`] : []),
     ];
-    return { ok: this.#connected === true && state === 'closed' && refused.length === 0 && ack === null, detail: parts.join('; ') };
+    return { ok: this.#status.connected === true && state === 'closed' && refused.length === 0 && ack === null, detail: parts.join('; ') };
   }
 }
 

@@ -15,6 +15,10 @@ export class GatewayValues {
   readonly #confirmed = new Map<string, Desired>();
   /** Holding registers covered by gateway-owned entries, for joining write gaps. */
   readonly #byRegister = new Map<number, TagConfig>();
+  /** The current re-assert episode (logged once), until the PLC holds every value again. */
+  #episode: string | null = null;
+  /** Re-asserts since start, for the health check. */
+  reasserts = 0;
 
   constructor(tags: Iterable<TagConfig>, width: (t: TagConfig) => number) {
     for (const tag of tags) {
@@ -45,6 +49,23 @@ export class GatewayValues {
   forget(): Desired[] {
     this.#confirmed.clear();
     return [...this.#desired.values()];
+  }
+
+  /** Everything to write again (PLC restarted, new connection), and whether this starts an episode. */
+  reassert(reason: string): { all: Desired[]; first: boolean } {
+    const all = this.forget();
+    if (all.length === 0) return { all, first: false };
+    this.reasserts++;
+    const first = this.#episode === null;
+    this.#episode = reason;
+    return { all, first };
+  }
+
+  /** True once, when a re-assert episode ends: the PLC holds every value again. */
+  settled(): boolean {
+    if (this.#episode === null || this.unconfirmed > 0) return false;
+    this.#episode = null;
+    return true;
   }
 
   get size(): number {
