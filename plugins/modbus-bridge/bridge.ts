@@ -137,7 +137,6 @@ export class ModbusBridge {
     const { config, scope } = this.#d;
     if (this.#breaker.state === 'open') return Math.max(config.pollMs, this.#breaker.retryInMs);
     try {
-      if (this.#handshake?.due(this.#d.clock.now()) && !this.#pending.has(SEQ_KEY)) this.#queueSeq();
       await this.#flushWrites(true);
       const changes: Record<string, unknown> = {};
       for (const block of [...this.#blocks]) await this.#readBlock(block, changes);
@@ -284,7 +283,13 @@ export class ModbusBridge {
     if (!tag || change.value === undefined) return;
     // Our own publication of a value just read is not a request to write it back.
     if (tagOwner(tag) !== 'gateway' && this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
-    if (this.#queueWrite(tag, change.value)) this.#kick();
+    let send = this.#queueWrite(tag, change.value);
+    // Every PV sample advances the sequence, moved beyond its deadband or not: the PLC sees a live gateway.
+    if (this.#handshake?.carries([tag.key]) && !this.#pending.has(SEQ_KEY)) {
+      this.#queueSeq();
+      send = true;
+    }
+    if (send) this.#kick();
   }
 
   /** A gateway-owned value read back: equal confirms it; different means the PLC lost or replaced it. */

@@ -33,10 +33,8 @@ export interface TagConfig {
 export interface HandshakeConfig {
   seqAddress: number;
   ackAddress: number;
-  /** Keys whose writes carry a new sequence number; default every gateway-owned write-only key. */
+  /** Keys whose every sample advances the sequence; default every gateway-owned write-only key. */
   keys?: string[];
-  /** The sequence is written at least this often, so a PLC can tell a live gateway from a stale one. */
-  everyMs: number;
   /** /health reports the PLC as not acknowledging after this long. */
   ackTimeoutS: number;
 }
@@ -134,8 +132,11 @@ export const configSchema: JsonSchema = {
       properties: {
         seqAddress: { type: 'integer', minimum: 0, maximum: 65535, description: 'Holding register the gateway writes its sequence to (lab: HR 0, gw_tx_seq).' },
         ackAddress: { type: 'integer', minimum: 0, maximum: 65535, description: 'Holding register the PLC echoes it to (lab: HR 100, ack_seq).' },
-        keys: { type: 'array', items: { type: 'string', pattern: KEY_PATTERN }, description: 'Map keys whose writes carry a new sequence; default every gateway-owned write-only key (the PV).' },
-        everyMs: { type: 'integer', minimum: 10, default: 1000, description: 'The sequence is written at least this often, even when no value changed.' },
+        keys: {
+          type: 'array',
+          items: { type: 'string', pattern: KEY_PATTERN },
+          description: 'Map keys whose every sample (each store update, moved or not) advances the sequence; default every gateway-owned write-only key (the PV).',
+        },
         ackTimeoutS: { type: 'number', exclusiveMinimum: 0, default: 3, description: '/health reports the PLC as not acknowledging after this long.' },
       },
     },

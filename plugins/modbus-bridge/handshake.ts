@@ -1,6 +1,7 @@
 // The gateway/PLC sequence handshake (the lab's gw_tx_seq HR 0 / ack_seq HR 100): the gateway
-// writes a new sequence number with each PV write (and at least every `everyMs`), the PLC program
-// copies it to its ack register; a PLC that stops copying has stopped its program or lost us.
+// writes a new sequence number with each PV sample, the PLC program copies it to its ack register.
+// A PLC that stops copying has stopped its program; a sequence that stops moving tells the PLC that
+// the gateway (or its sensor) is gone, so there is deliberately no keep-alive of its own.
 import type { Logger } from '../../core/log.ts';
 import type { HandshakeConfig, TagConfig } from './config.ts';
 
@@ -16,7 +17,6 @@ export class Handshake {
   readonly #log: Logger;
   readonly #prefix: string;
   #seq = 0;
-  #lastWriteAt = Number.NEGATIVE_INFINITY;
   #unackedSince: number | null = null;
   #lastAck: number | null = null;
   #warned = false;
@@ -38,11 +38,6 @@ export class Handshake {
     return false;
   }
 
-  /** A keep-alive write is due (no sequence written for `everyMs`). */
-  due(now: number): boolean {
-    return now - this.#lastWriteAt >= this.#config.everyMs;
-  }
-
   /** The next sequence number: 1..65535, never 0, so a register cleared by a restart never looks acknowledged. */
   next(): number {
     this.#seq = this.#seq >= 0xffff ? 1 : this.#seq + 1;
@@ -50,7 +45,6 @@ export class Handshake {
   }
 
   written(seq: number, now: number): void {
-    this.#lastWriteAt = now;
     if (seq === this.#seq && this.#unackedSince === null && this.#lastAck !== seq) this.#unackedSince = now;
   }
 
@@ -72,7 +66,6 @@ export class Handshake {
   reset(): void {
     this.#unackedSince = null;
     this.#lastAck = null;
-    this.#lastWriteAt = Number.NEGATIVE_INFINITY;
   }
 
   /** For the health check: null while the PLC keeps up, else what is wrong. */

@@ -182,19 +182,34 @@ function restartSuite(name: string, skip: string | false, makePeer: () => Promis
       }
     });
 
-    test('a PLC whose program stops acknowledging the sequence is reported in /health, and recovers', async () => {
+    test('each PV sample advances the sequence; a PLC whose program stops acknowledging it is reported in /health, and recovers', async () => {
       const peer = await makePeer();
       const gw = await startGateway(peer);
+      // The sensor: a sample every 100 ms, mostly within the PV's deadband (no PV write, still a new sequence).
+      let n = 0;
+      const sensor = setInterval(() => void gw.store.set('rtd_temp', 22 + (n++ % 2) * 0.001, { durable: false }), 100);
       try {
         const check = () => gw.health.report().checks['modbus:plc'];
-        await eventually('handshake ok', 5000, () => check().ok && /handshake ok/.test(check().detail ?? ''));
+        const seq = async () => (await peer.get(0, 1))[0];
+        await eventually('the sequence on the PLC', 5000, async () => (await seq()) > 0);
+        const first = await seq();
+        await eventually('the sequence advancing with each sample', 5000, async () => (await seq()) >= first + 5);
+        await eventually('handshake ok', 5000, () => check().ok && /handshake ok \(sequence \d+, ack \d+\)/.test(check().detail ?? ''));
         await peer.halt();
         const bad = await eventually('not acknowledging in health', 8000, () => (check().ok ? undefined : check()));
         assert.match(bad.detail ?? '', /PLC has not acknowledged the gateway sequence for \d+\.\d s \(HR 0 = \d+, ack HR 100 = \d+\)/);
         assert.equal(gw.store.get('plc_connected'), true, 'Modbus still answers: connected, but not acknowledging');
         await peer.run();
         await eventually('handshake ok again', 5000, () => check().ok);
+
+        // The sensor stops: the sequence stops too, so the PLC can tell its PV is no longer fresh.
+        clearInterval(sensor);
+        const last = await seq();
+        const polls = (await peer.log()).length;
+        await eventually('more polls', 5000, async () => (await peer.log()).length > polls + 10);
+        assert.equal(await seq(), last, 'no keep-alive advances the sequence without a PV sample');
       } finally {
+        clearInterval(sensor);
         await gw.stop();
         await peer.stop();
       }

@@ -127,7 +127,7 @@ test('ownership defaults from direction, and a contradiction is named with the k
 });
 
 test('handshake registers must be free and its keys gateway-owned', () => {
-  const hs = { seqAddress: 0, ackAddress: 100, everyMs: 1000, ackTimeoutS: 3 };
+  const hs = { seqAddress: 0, ackAddress: 100, ackTimeoutS: 3 };
   const base = config([{ address: 1, key: 'pv', type: 'float32', direction: 'write' }, { address: 100, key: 'ack' }]);
   assert.deepEqual(checkConfig({ ...base, handshake: { ...hs, ackAddress: 101, keys: ['pv'] } }), []);
   const issues = checkConfig({ ...base, handshake: { ...hs, seqAddress: 2, keys: ['ack', 'nope'] } }).join('\n');
