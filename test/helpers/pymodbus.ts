@@ -31,6 +31,8 @@ export interface PymodbusPlc {
   get(address: number, count: number): Promise<number[]>;
   /** Requests served since the last (re)start: [fc, address, count], reads and writes in order. */
   log(): Promise<Array<[number, number, number]>>;
+  /** Memory lost while the connections stay open (an online program change). */
+  reset(memory: Memory): Promise<void>;
   /** Stops / resumes the stand-in PLC program (heartbeat, ack). */
   halt(): Promise<void>;
   run(): Promise<void>;
@@ -101,6 +103,7 @@ export async function startPymodbusPlc(options: { memory?: Memory } = {}): Promi
     },
     get: async (address, count) => (await proc.ask(`get ${address} ${count}`)) as number[],
     log: async () => (await proc.ask('log')) as Array<[number, number, number]>,
+    reset: async (memory) => void (await proc.ask(`reset ${memory}`)),
     halt: async () => void (await proc.ask('halt')),
     run: async () => void (await proc.ask('run')),
     stop: () => kill(proc),

@@ -25,6 +25,8 @@ interface Peer {
   host: string;
   port: number;
   restart(memory: Memory): Promise<void>;
+  /** Memory lost without dropping the connection (an online program change). */
+  reset(memory: Memory): Promise<void>;
   get(address: number, count: number): Promise<number[]>;
   /** Requests served since the last restart: [fc, address, count]. */
   log(): Promise<Array<[number, number, number]>>;
@@ -45,6 +47,7 @@ async function simPeer(): Promise<Peer & { plc: Nj301Simulator }> {
       await plc.powerCycle({ memory });
       mark = plc.server.requestCount;
     },
+    reset: (memory) => (memory === 'defaults' ? plc.programDownload({ keepConnections: true }) : Promise.reject(new Error('the simulator resets to its defaults only'))),
     get: (address, count) => Promise.resolve(plc.bank.readRegisters('holding', address, count)),
     log: () => {
       const since = plc.server.requestCount - mark;
@@ -97,6 +100,10 @@ async function holdsCommands(peer: Peer): Promise<boolean> {
   return EXPECTED.every(([a, w]) => hr[a] === w);
 }
 
+async function reasserts(gw: Runtime): Promise<number> {
+  return Number(/modbus_reasserts_total\{plugin="plc"\} (\d+)/.exec(await gw.metrics.text())?.[1] ?? 0);
+}
+
 /** Read cycles (FC3 from HR 0, the first block) the PLC served before every gateway register was written again. */
 function cyclesBeforeReasserted(log: Array<[number, number, number]>): number {
   const missing = new Set(EXPECTED.map(([a]) => a));
@@ -132,6 +139,28 @@ function restartSuite(name: string, skip: string | false, makePeer: () => Promis
           assert.equal(store.get('rtd_temp'), PV);
           await eventually('setpoint_out feedback from the PLC', 3000, () => store.get('setpoint_out') === 55);
         }
+      } finally {
+        await gw.stop();
+        await peer.stop();
+      }
+    });
+
+    test('memory reset without a reconnect (online program change): the read-back sees it and re-asserts', async () => {
+      const peer = await makePeer();
+      const gw = await startGateway(peer);
+      try {
+        const { store } = gw;
+        await eventually('plc_connected', 5000, () => store.get('plc_connected') === true);
+        await store.set('rtd_temp', PV, { durable: false });
+        await store.setMany(COMMANDS, { durable: true });
+        await eventually('the PLC holds the commands', 5000, () => holdsCommands(peer));
+        const before = await reasserts(gw);
+        await peer.reset('defaults');
+        assert.deepEqual(await peer.get(8, 2), words(25), 'the PLC holds its default');
+        await eventually('the commands again', 3000, () => holdsCommands(peer));
+        const after = await reasserts(gw);
+        assert.ok(after > before, `re-asserted (${before} → ${after})`);
+        assert.equal(store.get('plc_connected'), true, 'no reconnect was needed');
       } finally {
         await gw.stop();
         await peer.stop();
@@ -224,24 +253,6 @@ describe('NJ301 simulator life cycle seen by the bridge', () => {
   const peers: Array<{ stop(): Promise<void> }> = [];
   after(async () => {
     for (const p of peers) await p.stop();
-  });
-
-  test('program download without dropping the connection: the read-back sees the defaults and re-asserts', async () => {
-    const peer = await simPeer();
-    peers.push(peer);
-    const gw = await startGateway(peer);
-    try {
-      await eventually('plc_connected', 5000, () => gw.store.get('plc_connected') === true);
-      await gw.store.set('rtd_temp', PV, { durable: false });
-      await gw.store.setMany(COMMANDS, { durable: true });
-      await eventually('the PLC holds the commands', 5000, () => holdsCommands(peer));
-      await peer.plc.programDownload({ keepConnections: true });
-      assert.equal(peer.plc.real(NJ301_MAP.setpoint), 25);
-      await eventually('the commands again', 3000, () => holdsCommands(peer));
-      assert.match(await gw.metrics.text(), /modbus_reasserts_total\{plugin="plc"\} [1-9]/);
-    } finally {
-      await gw.stop();
-    }
   });
 
   test('a hung PLC (TCP open, no answer) is seen as disconnected; slow answers are not', async () => {

@@ -10,6 +10,7 @@ Control on stdin, one command per line, one JSON line answered on stdout:
   get <address> <count>   holding registers
   log                     requests served so far: [[fc, address, count], ...] (reads and writes)
   halt | run              stop / resume the PLC program (Modbus keeps answering)
+  reset zero|defaults     memory lost while connections stay open (an online program change)
 The process exits when stdin closes, so it never outlives the test.
 """
 import argparse
@@ -67,10 +68,15 @@ def main():
     args = parser.parse_args()
 
     hr = ModbusSequentialDataBlock(0, [0] * SIZE)
-    if args.memory == "defaults":
-        hr.setValues(4, [DEFAULTS["mode"]])
-        for address, name in ((1, "rtd_temp"), (6, "mv_manual"), (8, "setpoint"), (11, "pb"), (13, "ti"), (15, "td")):
-            hr.setValues(address, to_words(DEFAULTS[name]))
+
+    def load(memory):
+        hr.setValues(0, [0] * SIZE)
+        if memory == "defaults":
+            hr.setValues(4, [DEFAULTS["mode"]])
+            for address, name in ((1, "rtd_temp"), (6, "mv_manual"), (8, "setpoint"), (11, "pb"), (13, "ti"), (15, "td")):
+                hr.setValues(address, to_words(DEFAULTS[name]))
+
+    load(args.memory)
     log = []
     slave = LoggingContext(log, hr=hr, zero_mode=True)
     context = ModbusServerContext(slaves={1: slave}, single=False)
@@ -104,11 +110,14 @@ def main():
                 answer = words(int(parts[1]), int(parts[2]))
             elif parts[0] == "log":
                 answer = list(log)
+            elif parts[0] == "reset" and len(parts) == 2 and parts[1] in ("zero", "defaults"):
+                load(parts[1])
+                answer = True
             elif parts[0] in ("halt", "run"):
                 state["halted"] = parts[0] == "halt"
                 answer = True
             else:
-                answer = {"error": f"unknown command {parts[0]!r}; use get, log, halt or run"}
+                answer = {"error": f"unknown command {parts[0]!r}; use get, log, halt, run or reset"}
             print(json.dumps(answer), flush=True)
         loop.call_soon_threadsafe(loop.stop)
 
