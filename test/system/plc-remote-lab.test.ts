@@ -146,16 +146,22 @@ describe('plc-remote-lab on simulators', () => {
     assert.equal((await state()).power_on_actual, true);
   });
 
-  test('PLC power cycle during operation: PV, setpoint, PID and mode back on the PLC within 2 poll cycles; operator values and heater power kept', async () => {
+  test('the lab loses power: PLC and ESP32 restart empty; PV, setpoint, PID, mode back on the PLC within 2 poll cycles, heater power back on', async () => {
     const plc = runtime.world.require<Nj301Simulator>('sim:plc');
+    const esp32 = runtime.world.require<Esp32RelaySimulator>('sim:esp32');
     const post = (body: unknown) => fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal((await post({ pid_kp: 8, pid_ki: 90, pid_kd: 2, mode: 1 })).status, 200);
     const holds = () => plc.real(NJ301_MAP.setpoint) === 60 && plc.real(NJ301_MAP.pb) === 8 && plc.real(NJ301_MAP.ti) === 90 &&
       plc.real(NJ301_MAP.td) === 2 && plc.register(NJ301_MAP.mode) === 1 && plc.real(NJ301_MAP.rtdTemp) > 30;
     await eventually('the PLC holds the commands', 5000, holds);
 
+    // Both lose power: the ESP32 comes back with its relay off (between two polls of the relay plugin),
+    // the PLC with empty memory.
+    const rebooted = esp32.reboot({ offMs: 300 });
     await plc.powerCycle({ memory: 'zero', offMs: 300 });
     const mark = plc.server.requestCount;
+    await rebooted;
+    assert.equal(esp32.relay, false, 'the ESP32 came back with its relay off');
     assert.equal(plc.real(NJ301_MAP.setpoint), 0, 'the PLC came back empty');
     await eventually('the PLC holds the commands and the PV again', 10_000, holds);
     // On the wire: poll cycles (reads of HR 0..16) the PLC answered before the last command register was written.
@@ -172,7 +178,11 @@ describe('plc-remote-lab on simulators', () => {
     const s = await state();
     assert.equal(s.setpoint, 60, 'the operator setpoint is not replaced by what the PLC held');
     assert.equal(s.pid_kp, 8);
-    assert.equal(s.power_on_actual, true, 'heater power stays on');
+    await eventually('heater power re-applied at the ESP32', 10_000, () => esp32.relay);
+    // Recognised by its uptime going back (or, if a poll fell into the 300 ms off, as a reconnect).
+    assert.ok(lines.some((l) => /relay is OFF but ON was requested( \(the device restarted: uptime went back\))?; re-applying/.test(String(l.msg))), 'the reboot was recognised');
+    await eventually('power_on_actual on', 5000, async () => (await state()).power_on_actual === true);
+    assert.equal((await state()).power_on_requested, true);
     await eventually('setpoint_out from the PLC', 5000, async () => (await state()).setpoint_out === 60);
   });
 
