@@ -101,6 +101,16 @@ export class CircuitBreaker {
     if (trial && generation === this.#generation) this.#trials = Math.max(0, this.#trials - 1);
   }
 
+  /**
+   * Ends the cool-down now: the next call is a trial (half-open). For a cheap out-of-band probe
+   * (a TCP connect) that says the device is back before `openMs` has passed.
+   */
+  trialNow(): void {
+    if (this.#state !== 'open') return;
+    this.#openedAt = this.#clock.monotonic() - this.#openMs;
+    this.#refresh();
+  }
+
   /** Records a success observed outside `call` (closes the circuit). */
   recordSuccess(): void {
     this.#failures = 0;

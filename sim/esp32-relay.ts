@@ -44,7 +44,7 @@ export class Esp32RelaySimulator {
   #relay: boolean;
   #offline = false;
   readonly #now: () => number;
-  readonly #bootedAt: number;
+  #bootedAt: number;
 
   constructor(readonly options: Esp32RelaySimOptions) {
     this.device = options.device;
@@ -95,6 +95,15 @@ export class Esp32RelaySimulator {
     this.#offline = offline;
     if (offline) await this.#http.stop();
     else await this.start();
+  }
+
+  /** Power cycle: off the network for `offMs`, back with the relay off and its uptime from 0. */
+  async reboot(options: { offMs?: number } = {}): Promise<void> {
+    await this.setOffline(true);
+    this.setRelay(false);
+    if ((options.offMs ?? 0) > 0) await new Promise((r) => setTimeout(r, options.offMs));
+    this.#bootedAt = this.#now();
+    await this.setOffline(false);
   }
 
   /** Clears every injected fault and brings the device back online. */

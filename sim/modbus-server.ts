@@ -59,6 +59,8 @@ export class ModbusTcpServer {
   requestCount = 0;
   /** Turnaround before each answer (test hook; starts as `options.responseDelayMs`). */
   responseDelayMs: number;
+  /** While true, requests are received but never answered, connections stay open (a hung device). */
+  hung = false;
 
   constructor(options: ModbusTcpServerOptions) {
     this.#options = options;
@@ -108,6 +110,7 @@ export class ModbusTcpServer {
     this.requests.push(record);
     if (this.requests.length > (this.#options.keepRequests ?? 1000)) this.requests.shift();
 
+    if (this.hung) return null;
     const fault = this.#takeFault(record);
     if (fault?.kind === 'timeout') return null;
     if (fault?.kind === 'disconnect') return 'disconnect';

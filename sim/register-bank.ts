@@ -25,6 +25,14 @@ export class RegisterBank implements ModbusDataModel {
     this.discrete = new Uint8Array(sizes.discrete ?? 1024);
   }
 
+  /** Every table back to 0, like a PLC whose non-retained memory was lost. */
+  clear(): void {
+    this.holding.fill(0);
+    this.input.fill(0);
+    this.coil.fill(0);
+    this.discrete.fill(0);
+  }
+
   readRegisters(table: 'holding' | 'input', address: number, count: number): number[] {
     const t = this[table];
     check(t.length, address, count);

@@ -60,6 +60,7 @@ export class SerialModbusClient implements ModbusClient {
   #port: ModbusSerial | null = null;
   #opening: Promise<ModbusSerial> | null = null;
   #closed = false;
+  #connections = 0;
 
   constructor(options: ModbusLinkOptions, clock: Clock) {
     this.#options = options;
@@ -70,6 +71,10 @@ export class SerialModbusClient implements ModbusClient {
 
   get connected(): boolean {
     return this.#port?.isOpen === true;
+  }
+
+  get connections(): number {
+    return this.#connections;
   }
 
   async connect(): Promise<void> {
@@ -194,6 +199,7 @@ export class SerialModbusClient implements ModbusClient {
       throw new ModbusLinkError(this.description, request, 'connection', 'link closed while');
     }
     this.#port = port;
+    this.#connections++;
     return port;
   }
 

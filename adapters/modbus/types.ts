@@ -10,6 +10,11 @@ export interface ModbusClient {
   /** The link, for messages: `tcp 127.0.0.1:1502` or `rtu /dev/ttyUSB0@38400`. */
   readonly description: string;
   readonly connected: boolean;
+  /**
+   * Connections opened so far (optional). A change tells the user of the link that it now talks to
+   * a new session, perhaps a restarted device, even when the reconnect happened without an error.
+   */
+  readonly connections?: number;
   /** Opens the link (idempotent). Rejects with the reason when the peer cannot be reached. */
   connect(): Promise<void>;
   /** FC3 (holding) / FC4 (input): `count` 1..125 registers from `address`. */

@@ -1,10 +1,11 @@
 // The bridge between the state store and one Modbus unit: coalesced polls, change-only writes
-// ahead of polls, backoff and a circuit breaker while the unit fails, connection status and a
-// heartbeat in the store, and one log line per outage instead of one per poll.
+// ahead of polls (one request per contiguous block), gateway-owned values re-asserted after a
+// reconnect or a PLC restart, backoff and a circuit breaker while the unit fails, connection status
+// and a heartbeat in the store, and one log line per outage instead of one per poll.
 import type { OwnedBus, StateChange } from '../../core/bus.ts';
 import { CircuitBreaker, circuitStateValue } from '../../core/circuit-breaker.ts';
 import type { Clock } from '../../core/clock.ts';
-import { CircuitOpenError, errorMessage } from '../../core/errors.ts';
+import { CircuitOpenError } from '../../core/errors.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { PluginScope } from '../../core/host/scope.ts';
 import type { Logger } from '../../core/log.ts';
@@ -13,8 +14,11 @@ import { Backoff } from '../../core/retry.ts';
 import type { StateStore } from '../../core/store/types.ts';
 import { describeRange, type ModbusClient, ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
 import { decode, encode, EncodeError, movedBeyond, type Raw, sameRaw } from './codec.ts';
-import { type BridgeConfig, type TagConfig, tagWidth } from './config.ts';
-import { planReads, planWrites, type ReadBlock } from './plan.ts';
+import { type BridgeConfig, type TagConfig, tagDirection, tagOwner, tagWidth } from './config.ts';
+import { ACK_KEY, Handshake, SEQ_KEY } from './handshake.ts';
+import { LinkStatus } from './link-status.ts';
+import { type Desired, GatewayValues } from './owned.ts';
+import { gapFillers, planReads, planWrites, type ReadBlock } from './plan.ts';
 
 export interface BridgeDeps {
   id: string;
@@ -47,38 +51,42 @@ interface PendingWrite {
 // Exceptions that mean "this request is wrong" rather than "the device is in trouble": the device
 // answered, so they neither open the circuit nor mark it disconnected.
 const REQUEST_EXCEPTIONS = new Set([1, 2, 3]);
-// The heartbeat goes to the store at most this often (not every 100 ms poll), and always well
-// inside staleAfterS so it never flickers stale while the device answers.
-const LAST_OK_EVERY_MS = 1000;
 
 export class ModbusBridge {
   readonly #d: BridgeDeps;
   readonly #prefix: string;
-  readonly #blocks: ReadBlock<TagConfig>[];
+  #blocks: ReadBlock<TagConfig>[];
   readonly #writable: Map<string, TagConfig>;
+  readonly #owned: GatewayValues;
+  readonly #handshake: Handshake | null;
   readonly #breaker: CircuitBreaker;
   readonly #backoff: Backoff;
   readonly #cache = new Map<string, Cached>();
   readonly #published = new Map<string, unknown>();
   readonly #pending = new Map<string, PendingWrite>();
   readonly #inflight = new Set<string>();
-  /** Request descriptions refused with an exception, with the code, logged once until they succeed. */
-  readonly #refused = new Map<string, number>();
   readonly #requests;
   readonly #errors;
-  #connected: boolean | null = null;
-  #outage: { since: number; failures: number; circuitLogged: boolean } | null = null;
-  #lastOkWritten = 0;
-  #lastOkAt: number | null = null;
+  readonly #status: LinkStatus;
   #flushing: Promise<void> | null = null;
+  #kickQueued = false;
+  /** The client's connection count last seen: a change means a new session with the PLC. */
+  #session: number | undefined;
+  readonly #reassertCounter;
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
     const { config, client, clock, metrics, id } = deps;
     this.#prefix = `modbus ${client.description} unit ${config.unit}`;
-    const readable = config.map.filter((t) => t.direction !== 'write');
+    this.#status = new LinkStatus({ log: deps.log, prefix: this.#prefix, keys: config });
+    this.#handshake = config.handshake
+      ? new Handshake({ config: config.handshake, map: config.map, log: deps.log, prefix: this.#prefix, isGatewayWriteOnly: (t) => tagOwner(t) === 'gateway' && tagDirection(t) === 'write' })
+      : null;
+    const all = this.#handshake ? [...config.map, this.#handshake.seqTag, this.#handshake.ackTag] : config.map;
+    const readable = all.filter((t) => tagDirection(t) !== 'write');
     this.#blocks = planReads(readable, config);
-    this.#writable = new Map(config.map.filter((t) => t.direction !== 'read').map((t) => [t.key, t]));
+    this.#writable = new Map(all.filter((t) => tagDirection(t) !== 'read').map((t) => [t.key, t]));
+    this.#owned = new GatewayValues(all.filter((t) => tagOwner(t) === 'gateway'), tagWidth);
     this.#backoff = new Backoff({ ...config.backoff, maxMs: Math.max(config.backoff.maxMs, config.backoff.initialMs) });
     const circuit = metrics.gauge('modbus_circuit_state', 'Circuit breaker per bridge: 0 closed, 1 half-open, 2 open', ['plugin']);
     circuit.set({ plugin: id }, 0);
@@ -89,10 +97,11 @@ export class ModbusBridge {
       openMs: config.circuit.openMs,
       onStateChange: (state) => {
         circuit.set({ plugin: id }, circuitStateValue(state));
-        if (state === 'open') this.#onCircuitOpen();
+        if (state === 'open') this.#status.circuitOpened(this.#breaker.failures, config.circuit.openMs);
       },
     });
     this.#requests = metrics.counter('modbus_requests_total', 'Modbus requests sent', ['plugin', 'op']);
+    this.#reassertCounter = metrics.counter('modbus_reasserts_total', 'Times the gateway wrote all its values again (reconnect, PLC restart or a PLC copy that differed)', ['plugin']);
     this.#errors = metrics.counter('modbus_errors_total', 'Failed Modbus requests by kind (timeout, connection, exception, encode)', ['plugin', 'kind']);
   }
 
@@ -112,9 +121,10 @@ export class ModbusBridge {
     health.watch({ key: config.lastOkKey, maxAgeS: config.staleAfterS, owner: scope.owner });
     health.setCheck(`modbus:${this.#d.id}`, () => this.#check(), scope.owner);
     bus.subscribe<StateChange>('state/+', (change) => this.#onState(change));
-    // Values to write that were set before we started (or while we were stopped) go out first.
+    // The gateway's values (commands saved in the store, the last PV) go out first; the PLC's
+    // copies never replace them. Shared and PLC-owned values are taken from the PLC.
     for (const tag of this.#writable.values()) {
-      if (tag.direction !== 'write') continue;
+      if (tagOwner(tag) !== 'gateway' || tag.key === SEQ_KEY) continue;
       const value = store.get(tag.key);
       if (value !== undefined) this.#queueWrite(tag, value);
     }
@@ -129,7 +139,7 @@ export class ModbusBridge {
     try {
       await this.#flushWrites(true);
       const changes: Record<string, unknown> = {};
-      for (const block of this.#blocks) await this.#readBlock(block, changes);
+      for (const block of [...this.#blocks]) await this.#readBlock(block, changes);
       if (scope.disposed) return config.pollMs;
       await this.#succeeded(changes);
       return config.pollMs;
@@ -150,7 +160,11 @@ export class ModbusBridge {
         ? client.readRegisters(block.table, config.unit, block.address, block.count)
         : client.readBits(block.table, config.unit, block.address, block.count));
     if (result instanceof ModbusExceptionError) {
-      this.#refusedOnce(request, result, block.tags.map((t) => t.tag.key));
+      if (result.code === 2 && this.#splitBlock(block)) {
+        for (const part of planReads(block.tags.map((t) => t.tag), { ...config, maxGap: 0 })) await this.#readBlock(part, changes);
+        return;
+      }
+      this.#status.refusedOnce(request, result, block.tags.map((t) => t.tag.key));
       return;
     }
     const now = clock.now();
@@ -158,12 +172,35 @@ export class ModbusBridge {
       const raw = result.slice(offset, offset + width) as Raw;
       const value = decode(tag, raw);
       this.#cache.set(tag.key, { value, raw, at: now });
+      if (tag.key === ACK_KEY) {
+        this.#handshake?.onAck(value as number, now);
+        continue;
+      }
       // A value being written must not be overwritten in the store by the read that raced it.
       if (this.#pending.has(tag.key) || this.#inflight.has(tag.key)) continue;
+      if (tagOwner(tag) === 'gateway') {
+        // Read back only to check: the PLC's copy never goes to the store.
+        this.#checkReadBack(tag, raw, value);
+        continue;
+      }
       if (!movedBeyond(tag.deadband, this.#published.get(tag.key), value)) continue;
       this.#published.set(tag.key, value);
       changes[tag.key] = value;
     }
+  }
+
+  /**
+   * A device with holes in its map refuses a read spanning one (exception 2): from now on, read
+   * that block's entries without gaps. False when the block has no gap (the entries themselves are wrong).
+   */
+  #splitBlock(block: ReadBlock<TagConfig>): boolean {
+    const used = block.tags.reduce((n, t) => n + t.width, 0);
+    if (used >= block.count) return false;
+    const parts = planReads(block.tags.map((t) => t.tag), { ...this.#d.config, maxGap: 0 });
+    this.#blocks = this.#blocks.flatMap((b) => (b === block ? parts : [b]));
+    this.#d.log.info(`${this.#prefix}: ${describeRange(block.table, block.address, block.count)} refused across unmapped addresses (exception 2); ` +
+      `reading its ${block.tags.length} entries in ${parts.length} requests without gaps from now on (set maxGap 0 to start that way)`);
+    return true;
   }
 
   /** Sends pending writes, adjacent registers merged into one request. `rethrow`: link failures propagate. */
@@ -184,6 +221,8 @@ export class ModbusBridge {
 
   async #writeAll(): Promise<void> {
     const { client, config, clock } = this.#d;
+    if (this.#handshake && !this.#pending.has(SEQ_KEY) && this.#handshake.carries(this.#pending.keys())) this.#queueSeq();
+    this.#joinGaps();
     const writes = [...this.#pending.values()];
     for (const run of planWrites(writes)) {
       const first = run[0];
@@ -205,11 +244,18 @@ export class ModbusBridge {
         for (const w of run) this.#inflight.delete(w.tag.key);
       }
       if (result instanceof ModbusExceptionError) {
-        this.#refusedOnce(request, result, run.map((w) => w.tag.key));
+        this.#status.refusedOnce(request, result, run.map((w) => w.tag.key));
         continue;
       }
       const now = clock.now();
-      for (const w of run) this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
+      for (const w of run) {
+        this.#cache.set(w.tag.key, { value: w.value, raw: w.raw, at: now });
+        if (tagOwner(w.tag) === 'gateway') this.#owned.confirm(w.tag.key, w.raw);
+        // The store holds what was written, so a read of anything else (the PLC clearing a pulse) is news.
+        else this.#published.set(w.tag.key, w.value);
+        if (w.tag.key === SEQ_KEY) this.#handshake?.written(w.value as number, now);
+      }
+      this.#settled();
       this.#d.log.debug(() => `${this.#prefix}: wrote ${run.map((w) => `${w.tag.key}=${w.value}`).join(', ')}`);
     }
   }
@@ -220,7 +266,7 @@ export class ModbusBridge {
       this.#requests.inc({ plugin: this.#d.id, op });
       try {
         const value = await fn();
-        this.#refused.delete(request);
+        this.#status.answered(request);
         return value;
       } catch (err) {
         if (err instanceof ModbusExceptionError) {
@@ -236,8 +282,70 @@ export class ModbusBridge {
     const tag = this.#writable.get(change.key);
     if (!tag || change.value === undefined) return;
     // Our own publication of a value just read is not a request to write it back.
-    if (this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
-    if (this.#queueWrite(tag, change.value)) this.#kick();
+    if (tagOwner(tag) !== 'gateway' && this.#published.has(tag.key) && change.value === this.#published.get(tag.key)) return;
+    let send = this.#queueWrite(tag, change.value);
+    // Every PV sample advances the sequence, moved beyond its deadband or not: the PLC sees a live gateway.
+    if (this.#handshake?.carries([tag.key]) && !this.#pending.has(SEQ_KEY)) {
+      this.#queueSeq();
+      send = true;
+    }
+    if (send) this.#kick();
+  }
+
+  /** A gateway-owned value read back: equal confirms it; different means the PLC lost or replaced it. */
+  #checkReadBack(tag: TagConfig, raw: Raw, value: number | boolean): void {
+    const desired = this.#owned.get(tag.key);
+    if (!desired) return; // nothing to assert yet (no value in the store)
+    if (sameRaw(desired.raw, raw)) {
+      this.#owned.confirm(tag.key, raw);
+      this.#settled();
+      return;
+    }
+    const where = describeRange(tag.table, tag.address, tagWidth(tag));
+    const name = tag.key === SEQ_KEY ? 'the gateway sequence' : `"${tag.key}"`;
+    this.#reassert(`${where} (${name}) reads ${value}, the gateway holds ${desired.value}`);
+  }
+
+  /**
+   * Writes every gateway-owned value again: the PLC restarted, had a program downloaded, or the
+   * connection is new. Forgetting what it held also resets the "equal to the last written" shortcut.
+   */
+  #reassert(reason: string): void {
+    this.#handshake?.reset();
+    const { all, first } = this.#owned.reassert(reason);
+    for (const d of all) if (!this.#pending.has(d.tag.key) && !this.#inflight.has(d.tag.key)) this.#pending.set(d.tag.key, this.#toWrite(d));
+    if (all.length === 0) return;
+    this.#reassertCounter.inc({ plugin: this.#d.id });
+    if (first) this.#d.log.warn(`${this.#prefix}: ${reason}; writing all ${all.length} gateway-owned value(s) again (PLC restarted or program downloaded?)`);
+    else this.#d.log.debug(() => `${this.#prefix}: re-asserting again: ${reason}`);
+    this.#kick();
+  }
+
+  #settled(): void {
+    if (this.#owned.settled()) this.#d.log.info(`${this.#prefix}: the PLC holds every gateway-owned value again`);
+  }
+
+  #toWrite(d: Desired): PendingWrite {
+    return { tag: d.tag, table: d.tag.table === 'coil' ? 'coil' : 'holding', address: d.tag.address, raw: d.raw, value: d.value };
+  }
+
+  #queueSeq(): void {
+    const hs = this.#handshake;
+    if (!hs) return;
+    const seq = hs.next();
+    const tag = hs.seqTag;
+    const d: Desired = { tag, raw: [seq], value: seq };
+    this.#owned.set(d);
+    this.#pending.set(tag.key, this.#toWrite(d));
+  }
+
+  /** Gateway-owned values between two pending runs, written with them so one command is one request. */
+  #joinGaps(): void {
+    const fill = gapFillers([...this.#pending.values()], this.#d.config.maxGap, (address) => {
+      const d = this.#owned.atRegister(address);
+      return d && !this.#inflight.has(d.tag.key) ? d : undefined;
+    });
+    for (const d of fill) this.#pending.set(d.tag.key, this.#toWrite(d));
   }
 
   #queueWrite(tag: TagConfig, value: unknown): boolean {
@@ -250,86 +358,74 @@ export class ModbusBridge {
       this.#d.log.warn(`${this.#prefix}: not writing "${tag.key}" to ${describeRange(tag.table, tag.address, tagWidth(tag))}: ${err.message}`);
       return false;
     }
-    const known = this.#cache.get(tag.key);
     const numeric = typeof value === 'number' ? value : typeof value === 'boolean' ? value : Number(value);
+    // Gateway-owned: compared with what the PLC is known to hold on this connection (nothing after a
+    // reconnect or restart); others: with the last value seen at the device.
+    const gateway = tagOwner(tag) === 'gateway';
+    const held = gateway ? this.#owned.confirmed(tag.key) : undefined;
+    const known = gateway ? held : this.#cache.get(tag.key);
     if (known && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
       this.#pending.delete(tag.key); // the device already holds it
+      if (held) this.#owned.set(held);
       return false;
     }
-    this.#pending.set(tag.key, { tag, table: tag.table === 'coil' ? 'coil' : 'holding', address: tag.address, raw, value: numeric });
+    const write: PendingWrite = { tag, table: tag.table === 'coil' ? 'coil' : 'holding', address: tag.address, raw, value: numeric };
+    if (gateway) this.#owned.set({ tag, raw, value: numeric });
+    this.#pending.set(tag.key, write);
     return true;
   }
 
   /** Writes go out at once rather than at the next poll (unless the circuit is open). */
   #kick(): void {
-    if (this.#breaker.state === 'open') return;
-    this.#d.scope.run(() => this.#flushWrites(false));
+    if (this.#breaker.state === 'open' || this.#kickQueued) return;
+    // Deferred to the end of the current task, so every key of one command (one store.setMany,
+    // published key by key) is pending before the first request goes out: one FC16, not several.
+    this.#kickQueued = true;
+    queueMicrotask(() => {
+      this.#kickQueued = false;
+      if (this.#d.scope.disposed || this.#breaker.state === 'open') return;
+      this.#d.scope.run(() => this.#flushWrites(false));
+    });
   }
 
   async #succeeded(changes: Record<string, unknown>): Promise<void> {
-    const { config, store, clock, log } = this.#d;
-    const now = clock.now();
+    const { store, clock } = this.#d;
     this.#backoff.reset();
-    this.#lastOkAt = now;
-    if (this.#connected !== true) changes[config.connectedKey] = true;
-    if (this.#connected !== true || now - this.#lastOkWritten >= Math.min(LAST_OK_EVERY_MS, (config.staleAfterS * 1000) / 4)) {
-      changes[config.lastOkKey] = now / 1000;
-      this.#lastOkWritten = now;
-    }
-    if (this.#outage) {
-      const s = ((now - this.#outage.since) / 1000).toFixed(1);
-      log.info(`${this.#prefix}: answering again after ${s} s (${this.#outage.failures} failed attempt(s))`);
-      this.#outage = null;
-    } else if (this.#connected === null) {
-      log.info(`${this.#prefix}: connected`);
-    }
-    this.#connected = true;
+    const { changes: status, wasDown } = this.#status.succeeded(clock.now());
+    // A new session (reconnected, perhaps transparently by the client) may be a restarted PLC:
+    // whatever it held before is not evidence of what it holds now.
+    const session = this.#d.client.connections;
+    const newSession = session !== undefined && this.#session !== undefined && session !== this.#session;
+    this.#session = session;
+    if (wasDown || newSession) this.#reassert(wasDown ? 'link back' : 'new connection');
+    Object.assign(changes, status);
     if (Object.keys(changes).length) await store.setMany(changes, { durable: false });
   }
 
   async #failed(err: unknown): Promise<void> {
-    const { config, store, clock, log, id } = this.#d;
+    const { config, store, clock, id } = this.#d;
     const kind = err instanceof ModbusLinkError ? err.kind : err instanceof ModbusExceptionError ? 'exception' : 'other';
     if (kind !== 'exception') this.#errors.inc({ plugin: id, kind });
-    if (!this.#outage) {
-      this.#outage = { since: clock.now(), failures: 1, circuitLogged: false };
-      log.warn(`${errorMessage(err)}; ${config.connectedKey}=false, retrying with backoff (logged once per outage)`);
-    } else {
-      this.#outage.failures++;
-      log.debug(() => `${this.#prefix}: still failing (${this.#outage?.failures}): ${errorMessage(err)}`);
-    }
-    if (this.#connected !== false) {
-      this.#connected = false;
-      await store.set(config.connectedKey, false, { durable: false });
-    }
-  }
-
-  #onCircuitOpen(): void {
-    const { log, config } = this.#d;
-    if (this.#outage?.circuitLogged) return;
-    if (this.#outage) this.#outage.circuitLogged = true;
-    log.warn(`${this.#prefix}: circuit open after ${this.#breaker.failures} consecutive failures; one trial request every ${config.circuit.openMs / 1000} s until it answers`);
-  }
-
-  #refusedOnce(request: string, err: ModbusExceptionError, keys: string[]): void {
-    if (this.#refused.get(request) === err.code) return;
-    this.#refused.set(request, err.code);
-    this.#d.log.warn(`${err.message}; not updated: ${keys.join(', ')} (check the map addresses against the device)`);
+    if (this.#status.failed(err, clock.now())) await store.set(config.connectedKey, false, { durable: false });
   }
 
   #check(): { ok: boolean; detail: string } {
     const { clock } = this.#d;
     const state = this.#breaker.state;
-    const age = this.#lastOkAt === null ? 'never' : `${((clock.now() - this.#lastOkAt) / 1000).toFixed(1)} s ago`;
-    const refused = [...this.#refused].map(([r, code]) => `${r}: exception ${code}`);
+    const age = this.#status.lastOk(clock.now());
+    const refused = this.#status.refused();
+    const ack = this.#handshake?.problem(clock.now()) ?? null;
+    const owned = this.#owned.size - (this.#handshake ? 1 : 0);
     const parts = [
-      `${this.#prefix}: ${this.#connected ? 'connected' : 'not connected'}`,
+      `${this.#prefix}: ${this.#status.connected ? 'connected' : 'not connected'}`,
       `circuit ${state}${state === 'open' ? ` (next trial in ${Math.ceil(this.#breaker.retryInMs / 1000)} s)` : ''}`,
       `last ok ${age}`,
       ...(this.#breaker.lastError ? [`last error: ${this.#breaker.lastError}`] : []),
       ...refused,
+      ...(owned > 0 ? [`gateway-owned values: ${this.#owned.unconfirmed === 0 ? 'all held by the PLC' : `${this.#owned.unconfirmed} not confirmed yet`}, re-asserted ${this.#owned.reasserts} time(s)`] : []),
+      ...(this.#handshake ? [ack ?? `handshake ok (${this.#handshake.summary()})`] : []),
     ];
-    return { ok: this.#connected === true && state === 'closed' && refused.length === 0, detail: parts.join('; ') };
+    return { ok: this.#status.connected === true && state === 'closed' && refused.length === 0 && ack === null, detail: parts.join('; ') };
   }
 }
 

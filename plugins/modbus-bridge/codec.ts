@@ -17,17 +17,22 @@ const RANGES = {
   uint32: [0, 0xffffffff],
 } as const;
 
+// One scratch view for every decode: a poll decodes thousands of values, and a fresh ArrayBuffer
+// each time was a tenth of the bench's cycle, plus the garbage collection it caused.
+const scratch = new DataView(new ArrayBuffer(4));
+
 /** Engineering value from the tag's words (registers) or bit. */
 export function decode(tag: Tag, raw: Raw): number | boolean {
   const type = tagType(tag);
   if (typeof raw[0] === 'boolean') return raw[0];
   const words = raw as number[];
   if (type === 'bool') return words[0] !== 0;
-  const v = new DataView(new ArrayBuffer(4));
+  if (type === 'uint16') return words[0] * tag.scale + tag.offset;
+  const v = scratch;
   let n: number;
-  if (type === 'int16' || type === 'uint16') {
+  if (type === 'int16') {
     v.setUint16(0, words[0]);
-    n = type === 'int16' ? v.getInt16(0) : v.getUint16(0);
+    n = v.getInt16(0);
   } else {
     const [hi, lo] = tag.wordOrder === 'little' ? [words[1], words[0]] : [words[0], words[1]];
     v.setUint16(0, hi);

@@ -70,3 +70,34 @@ export function planWrites<W extends { table: ModbusTable; address: number; raw:
   }
   return runs;
 }
+
+/**
+ * One command, one request: what must be written too so that two pending holding-register runs at
+ * most `maxGap` apart become one run. `at(address)` names the gateway-owned value covering a
+ * register (undefined: not ours, or busy); a gap with any register that is not ours stays a gap,
+ * since writing a PLC-owned register would overwrite the PLC's value.
+ */
+export function gapFillers<F>(
+  pending: ReadonlyArray<{ table: ModbusTable; address: number; raw: unknown[] }>,
+  maxGap: number,
+  at: (address: number) => F | undefined,
+): F[] {
+  const sorted = pending.filter((w) => w.table === 'holding').sort((a, b) => a.address - b.address);
+  const out: F[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const end = sorted[i - 1].address + sorted[i - 1].raw.length;
+    const gap = sorted[i].address - end;
+    if (gap <= 0 || gap > maxGap) continue;
+    const fill: F[] = [];
+    for (let a = end; a < sorted[i].address; a++) {
+      const f = at(a);
+      if (!f) {
+        fill.length = 0;
+        break;
+      }
+      if (!fill.includes(f)) fill.push(f);
+    }
+    out.push(...fill);
+  }
+  return out;
+}

@@ -68,7 +68,9 @@ export class Recorder {
   readonly #states = new Map<string, MachineState>();
   /** Bindings whose reads failed since the last tick (their machines' interval is a gap). */
   readonly #failedSinceTick = new Set<string>();
-  readonly #down = new Map<string, string>();
+  readonly #down = new Map<string, { error: string; since: number }>();
+  /** The last outage per binding, once over: how long edge counting was blind (pulses then are lost). */
+  readonly #lastBlind = new Map<string, { seconds: number; endedAt: number }>();
   readonly #dirtyCounters = new Map<string, number>();
   readonly #saving = new Set<Promise<void>>();
   #notDurableSaid = false;
@@ -132,8 +134,12 @@ export class Recorder {
     for (const c of this.channels) log.info(this.#describe(c));
     scope.defer(health.watch({ key: this.heartbeatKey, maxAgeS: config.staleAfterS, owner: scope.owner }));
     scope.defer(health.setCheck(`recorder:${this.#d.id}`, () => {
-      const down = [...this.#down.entries()];
-      return down.length ? { ok: false, detail: down.map(([b, e]) => `${b}: ${e}`).join('; ') } : { ok: true };
+      const now = clock.now();
+      const down = [...this.#down.entries()].map(([b, d]) => `${b}: ${d.error}; counting blind for ${((now - d.since) / 1000).toFixed(1)} s`);
+      const past = [...this.#lastBlind.entries()].filter(([b]) => !this.#down.has(b))
+        .map(([b, o]) => `${b}: last outage left counting blind for ${o.seconds.toFixed(1)} s, until ${new Date(o.endedAt).toISOString()}`);
+      const detail = [...down, ...past].join('; ');
+      return down.length ? { ok: false, detail } : detail ? { ok: true, detail } : { ok: true };
     }, scope.owner));
 
     for (const c of this.channels) {
@@ -193,15 +199,20 @@ export class Recorder {
     const source = this.#d.sources.get(binding)!;
     try {
       const values = await source.read(addresses);
-      if (this.#down.has(binding)) {
-        this.#d.log.info(`${binding} (${source.description}): reading again`);
+      const down = this.#down.get(binding);
+      if (down) {
+        const now = this.#d.clock.now();
+        const seconds = (now - down.since) / 1000;
+        this.#lastBlind.set(binding, { seconds, endedAt: now });
+        this.#d.log.info(`${binding} (${source.description}): reading again after ${seconds.toFixed(1)} s blind (pulses in that window are not counted; the hours' gap seconds include it)`);
         this.#down.delete(binding);
       }
       return values;
     } catch (err) {
       this.#failedSinceTick.add(binding);
       if (!this.#down.has(binding)) this.#d.log.warn(`${binding} (${source.description}): ${errorMessage(err)}; the time until it answers is recorded as a gap`);
-      this.#down.set(binding, errorMessage(err));
+      const since = this.#down.get(binding)?.since ?? this.#d.clock.now();
+      this.#down.set(binding, { error: errorMessage(err), since });
       return null;
     }
   }

@@ -17,6 +17,7 @@ export class RelayController {
   readonly #backoff: Backoff;
   /** null until the first contact attempt settles. */
   #connected: boolean | null = null;
+  #lastUptimeS: number | undefined;
   #outage = { since: 0, failures: 0 };
   #timer: TimerHandle | undefined;
   /** Device operations run one at a time, in order (a switch never races a poll). */
@@ -79,10 +80,15 @@ export class RelayController {
       return;
     }
     const reconnected = this.#connected !== true;
+    // A device that rebooted between two polls comes up with its relay off: like a reconnect, not
+    // like someone pressing its button (which the gateway respects).
+    const restarted = status.uptimeS !== undefined && this.#lastUptimeS !== undefined && status.uptimeS < this.#lastUptimeS;
+    if (status.uptimeS !== undefined) this.#lastUptimeS = status.uptimeS;
     await this.#contact(status);
     const requested = this.#ctx.store.get(this.#config.keys.requested);
-    if (reconnected && typeof requested === 'boolean' && requested !== status.on) {
-      this.#ctx.log.info(`${this.#driver.description}: relay is ${onOff(status.on)} but ${onOff(requested)} was requested; re-applying`);
+    if ((reconnected || restarted) && typeof requested === 'boolean' && requested !== status.on) {
+      const why = restarted && !reconnected ? ' (the device restarted: uptime went back)' : '';
+      this.#ctx.log.info(`${this.#driver.description}: relay is ${onOff(status.on)} but ${onOff(requested)} was requested${why}; re-applying`);
       await this.#switch(requested, 'reconnect');
     }
     if (this.#connected) this.#schedule(this.#config.pollMs);

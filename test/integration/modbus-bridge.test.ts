@@ -151,6 +151,31 @@ test('an exception response is reported with its meaning, once, without taking t
   }
 });
 
+test('a device refusing a read across a hole in its map (exception 2) is read without gaps from then on', async () => {
+  const lab = await startLab({ map: [
+    { key: 'mode', table: 'holding', address: 4, type: 'uint16' },
+    { key: 'setpoint', table: 'holding', address: 8, type: 'float32' },
+    { key: 'plc_heartbeat', table: 'holding', address: 30, type: 'uint16' },
+  ] });
+  try {
+    const { store, health } = lab.runtime;
+    // HR 20 is a hole of this "device": any read covering it is refused.
+    lab.plc.fault({ kind: 'exception', code: 2, address: 20 });
+    lab.plc.setRegister(30, 777);
+    await until('values read despite the hole', () => store.get('setpoint') === 25 && store.get('plc_heartbeat') === 777 && store.get('mode') === 1);
+    const line = lab.lines.find((l) => /HR 4\.\.30 refused across unmapped addresses \(exception 2\); reading its 3 entries in 3 requests without gaps/.test(String(l.msg)));
+    assert.ok(line, JSON.stringify(lab.lines.map((l) => l.msg)));
+    const polls = lab.plc.requests.length;
+    await until('more polls', () => lab.plc.requests.length > polls + 6);
+    const recent = lab.plc.requests.slice(polls).filter((r) => r.fc === 3);
+    assert.ok(recent.every((r) => !r.exception), 'no refused reads after the split');
+    assert.deepEqual([...new Set(recent.map((r) => `${r.address}+${r.count}`))].sort(), ['30+1', '4+1', '8+2']);
+    await until('health ok', () => health.report().checks['modbus:bridge'].ok);
+  } finally {
+    await lab.stop();
+  }
+});
+
 test('PLC off the network: disconnected, stale heartbeat, open circuit, only the bridge logs; automatic recovery', async () => {
   const lab = await startLab();
   try {

@@ -271,6 +271,9 @@ test('S7 simulator off the network while the line produces: counter mode exact, 
     const up = { a: a.cycles, b: b.cycles };
     await server.start();
     await eventually('the recorder reads the PLC again', 5000, () => said().some((m) => /plc .*reading again/.test(m)));
+    // How long counting was blind is said in the log and in /health once the link is back.
+    assert.ok(said().some((m) => /plc .*reading again after \d+\.\d s blind \(pulses in that window are not counted/.test(m)), said().join('\n'));
+    await eventually('the blind time in /health', 3000, () => /plc: last outage left counting blind for \d+\.\d s, until \d{4}-/.test(runtime.health.report().checks['recorder:recorder']?.detail ?? ''));
     const back = { a: a.cycles, b: b.cycles };
     await eventually('production after the outage', 5000, () => b.cycles - back.b >= 3);
     a.stop();

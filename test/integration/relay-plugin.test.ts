@@ -115,6 +115,34 @@ test('ESP32 offline: esp32_connected false, polls back off with growing delays, 
   }
 });
 
+test('a device that rebooted between two polls (uptime went back) gets the request again; a button press is respected', async () => {
+  const r = await rig({ driver: 'esp32-lab', pollMs: 100 }, lab(), { device: 'esp32' });
+  try {
+    const { store } = r.runtime;
+    const device = r.sim<Esp32RelaySimulator>('esp32');
+    await until('the first poll', () => store.get('esp32_connected') === true);
+    await store.set('power_on_requested', true);
+    await until('the relay on', () => device.relay && store.get('power_on_actual') === true);
+    // Someone switches it off at the device: the gateway shows it and does not fight it.
+    device.setRelay(false);
+    await until('power_on_actual false', () => store.get('power_on_actual') === false);
+    const polls = device.requests.length;
+    await until('a few more polls', () => device.requests.length > polls + 3);
+    assert.equal(device.relay, false, 'a button press is not overridden');
+    device.setRelay(true);
+    await until('power_on_actual true', () => store.get('power_on_actual') === true);
+    // Uptime is whole seconds: let one pass (seen in the polled status) so a reboot makes it go back.
+    await until('uptime >= 1 s in a poll', () => r.lines.some((l) => /"uptime":[1-9]/.test(String(l.msg))), 5000);
+    await device.reboot();
+    assert.equal(device.relay, false, 'the reboot switched the relay off');
+    await until('the relay on again', () => device.relay, 3000);
+    assert.ok(r.lines.some((l) => /relay is OFF but ON was requested \(the device restarted: uptime went back\); re-applying/.test(String(l.msg))));
+    assert.equal(store.get('esp32_connected'), true, 'never seen offline: recognised by its uptime alone');
+  } finally {
+    await r.stop();
+  }
+});
+
 test('a wrong API key: the device counts as unreachable and the one warning names 401 and the apiKey option, never the key', async () => {
   const r = await rig(
     { driver: 'esp32-lab', pollMs: 50, backoff: { initialMs: 40, maxMs: 80, jitter: 0 } },

@@ -115,6 +115,38 @@ test('the circuit opens after repeated link failures and refuses without touchin
   }
 });
 
+test('a PLC back on the network is read within 1 s, although the backoff (30 s) and the open circuit (60 s) say wait', async () => {
+  const c = new Nodes7Client({ host: plc.host, port: plc.port, clock: systemClock, timeoutMs: 300, reconnect: { initialMs: 30_000, maxMs: 30_000 }, breaker: { failureThreshold: 2, openMs: 60_000 } });
+  try {
+    assert.equal((await c.read(['DB1,REAL0']))['DB1,REAL0'], 3.25);
+    await plc.stop();
+    await assert.rejects(c.read(['DB1,REAL0']), S7LinkError);
+    await assert.rejects(c.read(['DB1,REAL0']), S7LinkError);
+    await assert.rejects(c.read(['DB1,REAL0']), (e: unknown) => e instanceof CircuitOpenError || e instanceof S7LinkError);
+    assert.equal(c.breaker.state, 'open');
+    await plc.start();
+    const back = Date.now();
+    // The recorder's edge poll: one read every 50 ms until one succeeds.
+    const v = await eventually('a read after the PLC answers again', 5000, () => c.read(['DB1,REAL0']));
+    const ms = Date.now() - back;
+    assert.equal(v['DB1,REAL0'], 3.25);
+    assert.ok(ms < 1000, `read again ${ms} ms after the PLC came back`);
+    assert.equal(c.breaker.state, 'closed');
+  } finally {
+    await c.close();
+  }
+});
+
+test('a PLC that accepts TCP but refuses the ISO connection keeps its backoff (no probe storm)', async () => {
+  const c = new Nodes7Client({ host: plc.host, port: plc.port, slot: 3, clock: systemClock, timeoutMs: 300, reconnect: { initialMs: 30_000, maxMs: 30_000 } });
+  try {
+    await assert.rejects(c.connect(), /slot 3: cannot connect/);
+    await assert.rejects(c.read(['MW4']), /next reconnect attempt in \d+ ms/);
+  } finally {
+    await c.close();
+  }
+});
+
 test('a connection to the wrong slot is refused with a message naming the PLC', async () => {
   const c = new Nodes7Client({ host: plc.host, port: plc.port, slot: 3, clock: systemClock, timeoutMs: 500 });
   await assert.rejects(c.connect(), (e: unknown) => e instanceof S7LinkError && /slot 3: cannot connect/.test(e.message));

@@ -7,7 +7,7 @@ import { adapterCatalog } from '../../adapters/catalog.ts';
 import { loadManifest } from '../../core/manifest/load.ts';
 import { createRuntime, type Runtime } from '../../core/host/runtime.ts';
 import { memoryLog } from '../../core/log.ts';
-import type { Nj301Simulator } from '../../sim/nj301.ts';
+import { NJ301_MAP, type Nj301Simulator } from '../../sim/nj301.ts';
 import type { Max31865Sim } from '../../sim/max31865.ts';
 import type { Esp32RelaySimulator } from '../../sim/esp32-relay.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -95,6 +95,10 @@ describe('plc-remote-lab on simulators', () => {
       await page.waitForSelector('#health tr[data-item="modbus_last_ok_ts"].ok');
       await page.waitForSelector('#health tr[data-item="sensor_last_ts"].ok');
       await page.waitForSelector('#trend canvas');
+      // The whole lab map: the PLC's feedback and tuning state as tiles, manual MV and a tune start in the form.
+      for (const key of ['setpoint_out', 'tune_busy', 'tune_done', 'tuned_pb']) await page.waitForSelector(`.tile[data-key="${key}"]`);
+      await page.waitForSelector('#cmd-mv_manual');
+      await page.waitForSelector('#cmd-tune_cmd');
     } finally {
       await browser.close();
     }
@@ -141,6 +145,59 @@ describe('plc-remote-lab on simulators', () => {
     await eventually('esp32_connected again', 35_000, async () => (await state()).esp32_connected === true);
     assert.equal((await state()).power_on_actual, true);
   });
+
+  test('the lab loses power: PLC and ESP32 restart empty; PV, setpoint, PID, mode back on the PLC within 2 poll cycles, heater power back on', async () => {
+    const plc = runtime.world.require<Nj301Simulator>('sim:plc');
+    const esp32 = runtime.world.require<Esp32RelaySimulator>('sim:esp32');
+    const post = (body: unknown) => fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    assert.equal((await post({ pid_kp: 8, pid_ki: 90, pid_kd: 2, mode: 1 })).status, 200);
+    const holds = () => plc.real(NJ301_MAP.setpoint) === 60 && plc.real(NJ301_MAP.pb) === 8 && plc.real(NJ301_MAP.ti) === 90 &&
+      plc.real(NJ301_MAP.td) === 2 && plc.register(NJ301_MAP.mode) === 1 && plc.real(NJ301_MAP.rtdTemp) > 30;
+    await eventually('the PLC holds the commands', 5000, holds);
+
+    // Both lose power: the ESP32 comes back with its relay off (between two polls of the relay plugin),
+    // the PLC with empty memory.
+    const rebooted = esp32.reboot({ offMs: 300 });
+    await plc.powerCycle({ memory: 'zero', offMs: 300 });
+    const mark = plc.server.requestCount;
+    await rebooted;
+    assert.equal(esp32.relay, false, 'the ESP32 came back with its relay off');
+    assert.equal(plc.real(NJ301_MAP.setpoint), 0, 'the PLC came back empty');
+    await eventually('the PLC holds the commands and the PV again', 10_000, holds);
+    // On the wire: poll cycles (reads of HR 0..16) the PLC answered before the last command register was written.
+    const since = plc.requests.slice(-(plc.server.requestCount - mark));
+    const missing = new Set([1, 2, 4, 8, 9, 11, 12, 13, 14, 15, 16]);
+    let cycles = 0;
+    for (const r of since) {
+      if (r.fc === 3 && r.address === 0) cycles++;
+      if (r.fc === 16 || r.fc === 6) for (let a = r.address; a < r.address + r.count; a++) missing.delete(a);
+      if (missing.size === 0) break;
+    }
+    assert.equal(missing.size, 0);
+    assert.ok(cycles <= 2, `re-asserted after ${cycles} poll cycles`);
+    const s = await state();
+    assert.equal(s.setpoint, 60, 'the operator setpoint is not replaced by what the PLC held');
+    assert.equal(s.pid_kp, 8);
+    await eventually('heater power re-applied at the ESP32', 10_000, () => esp32.relay);
+    // Recognised by its uptime going back (or, if a poll fell into the 300 ms off, as a reconnect).
+    assert.ok(lines.some((l) => /relay is OFF but ON was requested( \(the device restarted: uptime went back\))?; re-applying/.test(String(l.msg))), 'the reboot was recognised');
+    await eventually('power_on_actual on', 5000, async () => (await state()).power_on_actual === true);
+    assert.equal((await state()).power_on_requested, true);
+    await eventually('setpoint_out from the PLC', 5000, async () => (await state()).setpoint_out === 60);
+  });
+
+  test('auto-tune from the API: tune_cmd is a pulse the PLC clears; busy, done and tuned values visible', async () => {
+    const r = await fetch(`${api}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tune_cmd: 1 }) });
+    assert.equal(r.status, 200);
+    const s = await eventually('tune_done with tuned values', 10_000, async () => {
+      const st = await state();
+      return st.tune_done === true && st.tune_busy === false && st.tuned_pb === 8 ? st : undefined;
+    });
+    assert.equal(s.tuned_ti, 90);
+    assert.equal(s.autotune_pb, 8);
+    assert.equal(s.mode, 1, 'the PLC never changes the gateway-owned mode');
+    await eventually('tune_cmd cleared by the PLC', 5000, async () => (await state()).tune_cmd === 0);
+  });
 });
 
 describe('plc-remote-lab: bad Modbus map entries', () => {
@@ -149,6 +206,8 @@ describe('plc-remote-lab: bad Modbus map entries', () => {
     const bridge = lab.plugins.findIndex((p: { use: string }) => p.use === 'modbus-bridge');
     const dir = mkdtempSync(join(tmpdir(), 'fg-lab-'));
     try {
+      const n = lab.plugins[bridge].config.map.length;
+      const sp = lab.plugins[bridge].config.map.findIndex((t: { key: string }) => t.key === 'setpoint');
       const schemaBad = structuredClone(lab);
       schemaBad.$schema = undefined;
       schemaBad.plugins[bridge].config.map.push(
@@ -158,15 +217,15 @@ describe('plc-remote-lab: bad Modbus map entries', () => {
       writeFileSync(join(dir, 'schema-bad.json'), JSON.stringify(schemaBad));
       const r1 = await runTs('bin/fieldgate.ts', ['validate', join(dir, 'schema-bad.json')]);
       assert.equal(r1.code, 1);
-      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[8\\]\\.address: must be <= 65535`));
-      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[9\\]\\.type: must be one of: bool, int16, uint16, int32, uint32, float32`));
+      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n}\\]\\.address: must be <= 65535`));
+      assert.match(r1.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n + 1}\\]\\.type: must be one of: bool, int16, uint16, int32, uint32, float32`));
 
       const overlap = structuredClone(lab);
       overlap.plugins[bridge].config.map.push({ key: 'sp_low_word', table: 'holding', address: 9, type: 'uint16' });
       writeFileSync(join(dir, 'overlap.json'), JSON.stringify(overlap));
       const r2 = await runTs('bin/fieldgate.ts', ['validate', join(dir, 'overlap.json')]);
       assert.equal(r2.code, 1);
-      assert.match(r2.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[8\\]\\.address: holding 9 \\("sp_low_word"\\) overlaps map\\[2\\] 8\\.\\.9 \\("setpoint"\\)`));
+      assert.match(r2.stderr, new RegExp(`plugins\\[${bridge}\\]\\.config\\.map\\[${n}\\]\\.address: holding 9 \\("sp_low_word"\\) overlaps map\\[${sp}\\] 8\\.\\.9 \\("setpoint"\\)`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

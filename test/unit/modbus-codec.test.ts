@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode, encode, EncodeError, movedBeyond } from '../../plugins/modbus-bridge/codec.ts';
-import { type BridgeConfig, checkConfig, type TagConfig } from '../../plugins/modbus-bridge/config.ts';
-import { planReads, planWrites } from '../../plugins/modbus-bridge/plan.ts';
+import { type BridgeConfig, checkConfig, type TagConfig, tagDirection, tagOwner } from '../../plugins/modbus-bridge/config.ts';
+import { gapFillers, planReads, planWrites } from '../../plugins/modbus-bridge/plan.ts';
 
 const tag = (t: Partial<TagConfig> & Pick<TagConfig, 'address'>): TagConfig => ({
   key: `k${t.address}`, table: 'holding', wordOrder: 'big', scale: 1, offset: 0, direction: 'read', deadband: 0, ...t,
@@ -109,4 +109,42 @@ test('config checks name map[i]: overlapping addresses, a 32-bit value at 65535,
   ]);
   assert.match(checkConfig(config([{ address: 1, key: 'a' }, { address: 2, key: 'a' }])).join('\n'), /map\[1\]\.key: "a" is already mapped by map\[0\]/);
   assert.match(checkConfig(config([{ address: 1, key: 'plc_connected' }])).join('\n'), /map\[0\]\.key: "plc_connected" is the bridge's own status key/);
+});
+
+test('ownership defaults from direction, and a contradiction is named with the key', () => {
+  assert.equal(tagOwner({ direction: 'write' }), 'gateway');
+  assert.equal(tagOwner({ direction: 'read-write' }), 'shared');
+  assert.equal(tagOwner({}), 'plc');
+  assert.equal(tagDirection({ owner: 'gateway' }), 'read-write');
+  assert.equal(tagDirection({ owner: 'plc' }), 'read');
+  const issues = (t: Partial<TagConfig>) => checkConfig(config([{ address: 4, key: 'mode', direction: undefined, ...t }])).join('\n');
+  assert.equal(issues({ owner: 'gateway' }), '');
+  assert.equal(issues({ owner: 'gateway', direction: 'write' }), '');
+  assert.match(issues({ owner: 'plc', direction: 'write' }), /map\[0\]\.owner: "mode" is owned by the PLC, so it is only read/);
+  assert.match(issues({ owner: 'gateway', direction: 'read' }), /map\[0\]\.owner: "mode" is owned by the gateway, so it must be written/);
+  assert.match(issues({ owner: 'shared', direction: 'write' }), /map\[0\]\.owner: a shared value is read and written; "mode" needs direction "read-write"/);
+  assert.match(issues({ owner: 'gateway', table: 'input' }), /map\[0\]\.owner: input 4 \("mode"\) is read-only/);
+});
+
+test('handshake registers must be free and its keys gateway-owned', () => {
+  const hs = { seqAddress: 0, ackAddress: 100, ackTimeoutS: 3 };
+  const base = config([{ address: 1, key: 'pv', type: 'float32', direction: 'write' }, { address: 100, key: 'ack' }]);
+  assert.deepEqual(checkConfig({ ...base, handshake: { ...hs, ackAddress: 101, keys: ['pv'] } }), []);
+  const issues = checkConfig({ ...base, handshake: { ...hs, seqAddress: 2, keys: ['ack', 'nope'] } }).join('\n');
+  assert.match(issues, /handshake\.seqAddress: HR 2 is also mapped by map\[0\] \("pv"\)/);
+  assert.match(issues, /handshake\.ackAddress: HR 100 is also mapped by map\[1\] \("ack"\)/);
+  assert.match(issues, /handshake\.keys\[0\]: "ack" is not gateway-owned/);
+  assert.match(issues, /handshake\.keys\[1\]: "nope" is not a key of the map/);
+});
+
+test('gap filling joins two pending runs only across gateway-owned registers', () => {
+  const pending = [{ table: 'holding' as const, address: 8, raw: [1, 2] }, { table: 'holding' as const, address: 11, raw: [1, 2, 3, 4, 5, 6] }];
+  // HR 10 belongs to a gateway-owned value: written with them, one request.
+  assert.deepEqual(gapFillers(pending, 10, (a) => (a === 10 ? 'tune' : undefined)), ['tune']);
+  // HR 10 is the PLC's (or shared): never written, two requests.
+  assert.deepEqual(gapFillers(pending, 10, () => undefined), []);
+  // Beyond maxGap: not joined.
+  assert.deepEqual(gapFillers(pending, 0, () => 'x'), []);
+  // A 2-register value filling a 2-register gap is listed once.
+  assert.deepEqual(gapFillers([{ table: 'holding', address: 0, raw: [1] }, { table: 'holding', address: 3, raw: [1] }], 10, () => 'f'), ['f']);
 });

@@ -164,3 +164,18 @@ test('circuit half-opens after the cool-down, closes on a successful trial, reop
 test('circuit state encodes as a gauge value', () => {
   assert.deepEqual((['closed', 'half-open', 'open'] as const).map(circuitStateValue), [0, 1, 2]);
 });
+
+test('trialNow ends an open circuit\'s cool-down (a probe saw the device back); a closed one is untouched', async () => {
+  const clock = new FakeClock(0);
+  const cb = new CircuitBreaker({ name: 'plc', clock, failureThreshold: 1, openMs: 60_000 });
+  cb.trialNow();
+  assert.equal(cb.state, 'closed');
+  await assert.rejects(cb.call(() => Promise.reject(new Error('down'))), /down/);
+  assert.equal(cb.state, 'open');
+  assert.ok(cb.retryInMs > 59_000);
+  cb.trialNow();
+  assert.equal(cb.state, 'half-open');
+  assert.equal(cb.retryInMs, 0);
+  assert.equal(await cb.call(() => Promise.resolve(7)), 7);
+  assert.equal(cb.state, 'closed');
+});

@@ -31,6 +31,6 @@ export class Esp32LabDriver implements RelayDriver {
   #status(reply: LabStatus | null, what: string): RelayStatus {
     if (!reply || typeof reply.relay !== 'boolean') throw unexpectedReply(this.description, what, reply);
     const { relay, ...details } = reply;
-    return { on: relay, details };
+    return { on: relay, details, ...(typeof reply.uptime === 'number' ? { uptimeS: reply.uptime } : {}) };
   }
 }

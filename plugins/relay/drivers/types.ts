@@ -4,6 +4,8 @@ export interface RelayStatus {
   on: boolean;
   /** Extra figures the device reports (uptime, RSSI, power), for debug logs. */
   details?: Record<string, unknown>;
+  /** Seconds since the device booted, when it says: a smaller value than last time means it restarted. */
+  uptimeS?: number;
 }
 
 export interface RelayDriver {
