@@ -166,7 +166,8 @@ export class BatchPlcLink {
     }
     this.#clear(`foreign:${n}`, `busy:${n}`);
     if (!block.finished) return true;
-    const result = { failed: block.failed === true, actualWeight: block.weightFinished ?? null };
+    // The block's consumption words as the PLC left them at the end: what was actually drawn per silo.
+    const result = { failed: block.failed === true, actualWeight: block.weightFinished ?? null, consumption: block.consumption };
     if (!row.status_manufacturing) {
       await queueCall(`marking batch ${n} finished`, () => repo.markFinished(n, result));
       this.#events.inc({ plugin: id, event: result.failed ? 'failed' : 'finished' });
