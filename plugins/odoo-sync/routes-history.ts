@@ -117,6 +117,7 @@ export function historyRoutes(env: HistoryRouteEnv): RouteContribution[] {
           try {
             const batchNo = await repo.requeue(key, { text, at });
             log.info(`operator: ${h.mo_id} (failed batch ${h.batch_no}) queued again for the PLC as batch ${batchNo}`);
+            worker.kick();
             return { status: 'success', message: `${h.mo_id} queued again as batch ${batchNo}`, data: { key, batch_no: batchNo } };
           } catch (err) {
             (reply as Reply).code(409);
@@ -131,6 +132,7 @@ export function historyRoutes(env: HistoryRouteEnv): RouteContribution[] {
         }
         await repo.updateWriteBack(key, { state: 'dismissed', next_attempt_at: null, resolution: text, resolved_at: at });
         log.info(`operator: batch ${h.batch_no} (${h.mo_id}) dismissed without write-back`);
+        worker.kick();
         return { status: 'success', message: `batch ${h.batch_no} (${h.mo_id}) dismissed; nothing written to Odoo`, data: { key } };
       },
     },

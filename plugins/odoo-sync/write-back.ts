@@ -102,6 +102,7 @@ export class WriteBackWorker {
       const pending = await repo.due(FAR_FUTURE_S);
       const soonest = Math.min(...pending.map((r) => r.next_attempt_at ?? 0));
       if (pending.length) nextInMs = Math.max(0, Math.min(nextInMs, soonest * 1000 - clock.now()));
+      await this.#d.onChange?.();
     } catch (err) {
       // The queue's database is down: try again at the sweep period.
       log.warn(`write-back: reading the outbox (${repo.description}) failed: ${errorMessage(err)}; retrying in ${this.#d.sweepMs / 1000} s`);
@@ -140,6 +141,5 @@ export class WriteBackWorker {
         else log.debug(() => `batch ${h.batch_no} (${h.mo_id}): write-back attempt ${attempts} failed: ${message}`);
       }
     }
-    await this.#d.onChange?.();
   }
 }

@@ -97,6 +97,96 @@ function scenarios(label: string, database: () => Promise<string | undefined>) {
       await line.stop();
     }
   });
+
+  test(`${label}: Odoo down, a lost reply, session expiry and a timeout during the write-back: written back once, nothing doubled`, async () => {
+    const { clock, line, odoo, plc } = await lab(await database());
+    try {
+      oneMo(odoo);
+      await runUntil(clock, 'batch 1 mixing', 120_000, () => plc.mixing === 1);
+      await odoo.setDown(true);
+      const held = await runUntil(clock, 'two failed write-back attempts', 20 * 60_000, async () => {
+        const h = await history(line);
+        return h.length === 1 && (h[0].attempts as number) >= 2 ? h[0] : undefined;
+      });
+      assert.equal(held.state, 'pending');
+      assert.match(String(held.last_error), /cannot connect/);
+      assert.deepEqual(odoo.writes, [], 'nothing reached Odoo');
+      assert.equal(line.runtime.store.get('batches_pending_writeback'), 1);
+
+      // Back, but the consumption is applied and its reply lost.
+      await odoo.setDown(false);
+      Object.assign(odoo.faults, { only: '/api/scada/mo/update-with-consumptions', loseReplyNext: 1 });
+      await runUntil(clock, 'the consumption applied', 10 * 60_000, () => writesOf(odoo, 'WH/MO/00501').includes('consume'));
+      // The session ends mid-write-back, and mark-done times out (longer than the client's 1 s deadline).
+      odoo.expireSessions();
+      const before = ((await history(line))[0].attempts as number);
+      Object.assign(odoo.faults, { only: '/api/scada/mo/mark-done', delayMs: 1500 });
+      await runUntil(clock, 'the mark-done attempt timed out', 10 * 60_000, async () => {
+        const h = (await history(line))[0];
+        return (h.attempts as number) > before && /timed out/.test(String(h.last_error)) ? h : undefined;
+      });
+      await odoo.reset();
+      const done = await runUntil(clock, 'write-back confirmed', 10 * 60_000, async () => {
+        const h = (await history(line))[0];
+        return h.state === 'confirmed' ? h : undefined;
+      });
+      assert.deepEqual(writesOf(odoo, 'WH/MO/00501'), ['consume', 'done'], 'one consumption, one mark-done');
+      const mo = odoo.mos.find((m) => m.mo_id === 'WH/MO/00501')!;
+      assert.deepEqual(mo.components_consumption.map((c) => c.consumed), [200, 100], 'consumption counted once');
+      assert.equal(mo.state, 'done');
+      assert.equal(mo.produced_qty, 300);
+      assert.ok((done.attempts as number) >= 4, `retried (${done.attempts} attempts)`);
+      assert.equal(plc.taken.length, 1, 'mixed once');
+      assert.ok(odoo.requests.some((r) => r.path === '/web/session/authenticate' && r.outcome === 'ok'), 'logged in again');
+    } finally {
+      await line.stop();
+    }
+  });
+
+  test(`${label}: a failed batch is held, not written back; the operator retries one on the PLC and writes back the other`, async () => {
+    const { clock, line, odoo, plc } = await lab(await database());
+    try {
+      odoo.replaceMos([
+        makeMo(1, { name: 'WH/MO/00601', state: 'confirmed', start: '2025-06-01T07:00:00', product: 'Pakan A', quantity: 300, components: [component(201, 200, silo(101)), component(202, 100, silo(102))] }).mo,
+        makeMo(2, { name: 'WH/MO/00602', state: 'confirmed', start: '2025-06-01T08:00:00', product: 'Pakan B', quantity: 50, components: [component(203, 50, silo(103))] }).mo,
+      ]);
+      await runUntil(clock, 'batch 1 mixing', 120_000, () => plc.mixing === 1);
+      plc.forceDone(1, { failed: true });
+      await runUntil(clock, 'batch 2 mixing', 60_000, () => plc.mixing === 2);
+      plc.forceDone(2, { failed: true });
+      await run(clock, 10 * 60_000);
+      const h = await history(line);
+      assert.deepEqual(h.map((r) => [r.mo_id, r.state, r.status_operation]).sort(), [['WH/MO/00601', 'held', true], ['WH/MO/00602', 'held', true]]);
+      assert.deepEqual(odoo.writes, [], 'a failed batch is not written back as done');
+      assert.equal(plc.taken.length, 2, 'not queued again by the sync while Odoo still lists them');
+      assert.equal(line.runtime.store.get('batches_held'), 2);
+
+      const key = (mo: string) => String(h.find((r) => r.mo_id === mo)!.key);
+      const anonymous = await fetch(`${line.api}/api/admin/resolve-batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: key('WH/MO/00601'), action: 'retry-plc' }) });
+      assert.equal(anonymous.status, 401, 'operator actions need the API key');
+      const retry = await line.call('POST', '/api/admin/resolve-batch', { key: key('WH/MO/00601'), action: 'retry-plc', note: 'mixer cleaned' });
+      assert.equal(retry.status, 200, JSON.stringify(retry.body));
+      const wb = await line.call('POST', '/api/admin/resolve-batch', { key: key('WH/MO/00602'), action: 'write-back' });
+      assert.equal(wb.status, 200, JSON.stringify(wb.body));
+      const again = await line.call('POST', '/api/admin/resolve-batch', { key: key('WH/MO/00602'), action: 'dismiss' });
+      assert.equal(again.status, 409, 'a decision is taken once');
+
+      await runUntil(clock, 'both written back and confirmed', 20 * 60_000, async () =>
+        odoo.mos.every((m) => m.state === 'done') && (await history(line)).every((r) => r.state === 'confirmed' || r.state === 'retried'));
+      assert.deepEqual(writesOf(odoo, 'WH/MO/00601'), ['consume', 'done']);
+      assert.deepEqual(writesOf(odoo, 'WH/MO/00602'), ['consume', 'done']);
+      assert.deepEqual(plc.taken.map((t) => t.moId), ['WH/MO/00601', 'WH/MO/00602', 'WH/MO/00601'], 'only the retried MO mixed again');
+      const after = await history(line);
+      assert.deepEqual(after.map((r) => [r.mo_id, r.state, r.resolution ?? null]).sort(), [
+        ['WH/MO/00601', 'confirmed', null], ['WH/MO/00601', 'retried', 'retry-plc: mixer cleaned'], ['WH/MO/00602', 'confirmed', 'write-back'],
+      ]);
+      const audit = await line.call('GET', '/api/audit?limit=50');
+      const routes = JSON.stringify(audit.body);
+      assert.ok((routes.match(/POST \/api\/admin\/resolve-batch/g) ?? []).length >= 2, `audited: ${routes.slice(0, 300)}`);
+    } finally {
+      await line.stop();
+    }
+  });
 }
 
 describe('odoo write-back on the embedded store', () => {
