@@ -13,7 +13,7 @@ const EPOCH_COLUMNS = new Set(['next_attempt_at', 'confirmed_at', 'resolved_at']
 /** The outbox / history table (history.ts) beside the queue, with the seed's result columns. */
 function historySql(table: string): string[] {
   return [
-    `CREATE TABLE IF NOT EXISTS ${table}_histories (
+    `CREATE TABLE IF NOT EXISTS ${table} (
   key varchar(160) PRIMARY KEY,
   mo_id varchar(64) NOT NULL,
   batch_no integer NOT NULL,
@@ -33,8 +33,8 @@ function historySql(table: string): string[] {
   resolution text,
   resolved_at timestamptz
 )`,
-    `CREATE INDEX IF NOT EXISTS ${table}_histories_finished ON ${table}_histories (finished_at)`,
-    `CREATE INDEX IF NOT EXISTS ${table}_histories_mo ON ${table}_histories (mo_id)`,
+    `CREATE INDEX IF NOT EXISTS ${table}_finished ON ${table} (finished_at)`,
+    `CREATE INDEX IF NOT EXISTS ${table}_mo ON ${table} (mo_id)`,
   ];
 }
 
@@ -159,11 +159,14 @@ export class PgMoBatchRepository implements MoBatchStore {
   readonly description: string;
   readonly #o: PgMoBatchOptions;
   readonly #table: string;
+  /** The seed's `mo_histories` beside `mo_batch`; `<table>_histories` beside another table name. */
+  readonly #history: string;
   #pool: Pool | null = null;
 
   constructor(options: PgMoBatchOptions) {
     this.#o = options;
     this.#table = options.table ?? 'mo_batch';
+    this.#history = this.#table === 'mo_batch' ? 'mo_histories' : `${this.#table}_histories`;
     if (!/^[a-z_][a-z0-9_]*$/.test(this.#table)) throw new RangeError(`mo_batch table name "${this.#table}" must be a plain lower-case SQL identifier`);
     this.description = `mo_batch in ${describeDatabase(options.connectionString)}`;
   }
@@ -221,7 +224,7 @@ export class PgMoBatchRepository implements MoBatchStore {
     await this.#transaction(async (c) => {
       // Two gateways starting against one database must not race on CREATE TABLE.
       await c.query(`SELECT pg_advisory_xact_lock(hashtext('fieldgate:${this.#table}'))`);
-      for (const sql of [...createSql(this.#table), ...historySql(this.#table)]) await c.query(sql);
+      for (const sql of [...createSql(this.#table), ...historySql(this.#history)]) await c.query(sql);
     });
   }
 
@@ -281,7 +284,7 @@ export class PgMoBatchRepository implements MoBatchStore {
         [batchNo, result.failed, result.actualWeight, now],
       );
       await c.query(
-        `INSERT INTO ${this.#table}_histories (key, mo_id, batch_no, finished_goods, status_operation, actual_weight_quantity_finished_goods, actual_consumption, data, finished_at, state, next_attempt_at)
+        `INSERT INTO ${this.#history} (key, mo_id, batch_no, finished_goods, status_operation, actual_weight_quantity_finished_goods, actual_consumption, data, finished_at, state, next_attempt_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10, to_timestamp($11)) ON CONFLICT (key) DO NOTHING`,
         [h.key, h.mo_id, h.batch_no, h.finished_goods, h.status_operation, h.actual_weight_quantity_finished_goods, JSON.stringify(h.consumption), JSON.stringify(h), now, h.state, h.next_attempt_at],
       );
@@ -290,7 +293,7 @@ export class PgMoBatchRepository implements MoBatchStore {
 
   get #historySelect(): string {
     return `SELECT *, extract(epoch FROM next_attempt_at)::float8 AS next_attempt_at_s, extract(epoch FROM confirmed_at)::float8 AS confirmed_at_s,
-      extract(epoch FROM resolved_at)::float8 AS resolved_at_s FROM ${this.#table}_histories`;
+      extract(epoch FROM resolved_at)::float8 AS resolved_at_s FROM ${this.#history}`;
   }
 
   async history(range: { from?: number; to?: number; limit?: number } = {}): Promise<BatchHistoryRow[]> {
@@ -310,7 +313,7 @@ export class PgMoBatchRepository implements MoBatchStore {
   }
 
   async finishedMoIds(): Promise<Set<string>> {
-    return new Set((await this.#query<{ mo_id: string }>(`SELECT DISTINCT mo_id FROM ${this.#table}_histories WHERE state <> 'retried'`)).map((r) => r.mo_id));
+    return new Set((await this.#query<{ mo_id: string }>(`SELECT DISTINCT mo_id FROM ${this.#history} WHERE state <> 'retried'`)).map((r) => r.mo_id));
   }
 
   async updateWriteBack(key: string, patch: WriteBackPatch): Promise<void> {
@@ -321,14 +324,14 @@ export class PgMoBatchRepository implements MoBatchStore {
       params.push(patch[c] ?? null);
       return EPOCH_COLUMNS.has(c) ? `${c} = to_timestamp($${params.length})` : `${c} = $${params.length}`;
     });
-    await this.#query(`UPDATE ${this.#table}_histories SET ${sets.join(', ')} WHERE key = $1`, params);
+    await this.#query(`UPDATE ${this.#history} SET ${sets.join(', ')} WHERE key = $1`, params);
   }
 
   async requeue(key: string, resolution: { text: string; at: number }): Promise<number> {
     const now = this.#o.clock.now() / 1000;
     return await this.#transaction(async (c) => {
       await c.query(`LOCK TABLE ${this.#table} IN SHARE ROW EXCLUSIVE MODE`);
-      const h = (await c.query(`SELECT data FROM ${this.#table}_histories WHERE key = $1 FOR UPDATE`, [key])).rows[0] as { data: BatchHistoryRow } | undefined;
+      const h = (await c.query(`SELECT data FROM ${this.#history} WHERE key = $1 FOR UPDATE`, [key])).rows[0] as { data: BatchHistoryRow } | undefined;
       if (!h) throw new Error(`no finished batch "${key}"`);
       const row = h.data.row;
       const queued = (await c.query(`SELECT batch_no FROM ${this.#table} WHERE mo_id = $1`, [row.mo_id])).rows[0] as { batch_no: number } | undefined;
@@ -340,7 +343,7 @@ export class PgMoBatchRepository implements MoBatchStore {
          VALUES (${values.slice(0, -1).map((_, i) => `$${i + 1}`).join(', ')}, to_timestamp($${values.length}), to_timestamp($${values.length}))`,
         values,
       );
-      await c.query(`UPDATE ${this.#table}_histories SET state = 'retried', resolution = $2, resolved_at = to_timestamp($3) WHERE key = $1`, [key, resolution.text, resolution.at]);
+      await c.query(`UPDATE ${this.#history} SET state = 'retried', resolution = $2, resolved_at = to_timestamp($3) WHERE key = $1`, [key, resolution.text, resolution.at]);
       return next;
     });
   }
