@@ -196,5 +196,7 @@ export interface OdooOptions {
   password?: string;
   /** Deadline of one HTTP request, in ms. */
   timeoutMs: number;
+  /** Largest reply read, in bytes (default 8 MiB). */
+  maxReplyBytes?: number;
   sim: OdooSimOptions;
 }
