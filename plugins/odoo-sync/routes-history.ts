@@ -47,6 +47,28 @@ export function historyRoutes(env: HistoryRouteEnv): RouteContribution[] {
   return [
     {
       method: 'GET',
+      url: '/api/admin/batch-log',
+      schema: { summary: 'Finished batches', description: 'The last 20 finished/failed batches as a flat table, with the operator buttons (the dashboard panel).', tags: [...TAGS, 'dashboard'] },
+      panel: {
+        wide: true,
+        rowActions: [
+          { label: 'Retry on PLC', url: '/api/admin/resolve-batch', keyField: '_key', body: { action: 'retry-plc' }, when: { field: 'state', values: ['held', 'rejected'] } },
+          { label: 'Write back', url: '/api/admin/resolve-batch', keyField: '_key', body: { action: 'write-back' }, when: { field: 'state', values: ['held', 'rejected'] }, confirm: 'Write back what the PLC reported consumed and mark the MO done in Odoo?' },
+          { label: 'Dismiss', url: '/api/admin/resolve-batch', keyField: '_key', body: { action: 'dismiss' }, when: { field: 'state', values: ['held', 'rejected'] }, confirm: 'Close this batch without writing anything to Odoo?' },
+        ],
+      },
+      handler: async () => (await repo.history({ limit: 20 })).map((h) => ({
+        _key: h.key,
+        batch: h.batch_no,
+        mo_id: h.mo_id,
+        finished: new Date(h.finished_at * 1000).toISOString().slice(5, 16).replace('T', ' '),
+        kg: h.actual_weight_quantity_finished_goods,
+        state: h.state,
+        note: h.last_error ?? h.resolution ?? (h.status_operation ? 'PLC: failed' : ''),
+      })),
+    },
+    {
+      method: 'GET',
       url: '/api/admin/batch-history',
       schema: {
         summary: 'Finished and failed batches with times, consumption and write-back state',
