@@ -55,11 +55,27 @@ export interface MoBatchRepository {
    * (outbox) row in the same transaction: all or nothing, and a second call for the same batch is a no-op.
    */
   markFinished(batchNo: number, result: BatchResult): Promise<void>;
+  /**
+   * Records a batch the PLC finished whose queue row is gone (the queue was cleared while it
+   * mixed), from what its block holds, so its result is not lost and its MO not mixed again.
+   */
+  recordOrphan?(batch: OrphanBatch, result: BatchResult): Promise<void>;
   /** Removes a batch the PLC has finished (and renumbers nothing: batch_no stays the PLC's slot). */
   remove(batchNo: number): Promise<void>;
   /** Empties the queue; returns how many rows went. */
   clear(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What a finished PLC block tells about its batch (plc-layout.ts `decodeBatch`). */
+export interface OrphanBatch {
+  batchNo: number;
+  moId: string;
+  bomCode: string;
+  finishedGoods: string;
+  quantity: number;
+  /** kg by silo/tank number 101..115. */
+  consumption: Record<number, number>;
 }
 
 /** The odoo-sync repositories: the queue plus the finished-batch outbox and history. */

@@ -1,7 +1,7 @@
 // Finished and failed batches (the outbox of the Odoo write-back and the batch history), shared by
 // the embedded-store and PostgreSQL repositories: one row per batch the PLC reported, written in the
 // same transaction that marks the mo_batch row finished, so no PLC result is ever lost or doubled.
-import { SILO_LETTERS, type MoBatchRow } from './batch-repo.ts';
+import { type MoBatchRow, type OrphanBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
 
 /**
  * - `pending`: to be written back (retried with backoff until Odoo confirms);
@@ -117,5 +117,30 @@ export function historyRow(row: MoBatchRow, result: BatchResult, nowS: number): 
     resolution: null,
     resolved_at: null,
     row: { ...row, status_manufacturing: true, status_operation: result.failed, actual_weight_quantity_finished_goods: result.actualWeight },
+  };
+}
+
+/** The history row of a batch finished after its queue row was cleared: held for the operator. */
+export function orphanRow(b: OrphanBatch, result: BatchResult, nowS: number): BatchHistoryRow {
+  const consumptions: MoBatchRow['consumptions'] = {};
+  const liquids: NonNullable<MoBatchRow['liquids']> = {};
+  for (const [n, kg] of Object.entries(b.consumption)) {
+    const id = Number(n);
+    if (id >= 101 && id <= 113) consumptions[SILO_LETTERS[id - 101] as SiloLetter] = kg;
+    else if (id === 114 || id === 115) liquids[`lq${id}`] = { name: `tank ${id}`, consumption: kg };
+  }
+  const row: MoBatchRow = {
+    batch_no: b.batchNo, mo_id: b.moId, consumption: b.quantity, equipment_id_batch: null,
+    finished_goods: b.finishedGoods || null, bom_code: b.bomCode || null,
+    silos: Object.fromEntries(SILO_LETTERS.map((l, i) => [l, 101 + i])) as Record<SiloLetter, number>,
+    component_names: {}, consumptions, ...(Object.keys(liquids).length ? { liquids } : {}),
+    status_manufacturing: false, status_operation: false, actual_weight_quantity_finished_goods: null, created_at: nowS, updated_at: nowS,
+  };
+  return {
+    ...historyRow(row, result, nowS),
+    key: `${b.moId}@plc#${b.batchNo}`,
+    state: 'held',
+    next_attempt_at: null,
+    last_error: 'finished on the PLC after its queue row was cleared; check it, then write back, retry or dismiss',
   };
 }

@@ -1,6 +1,6 @@
 // Wraps a MoBatchRepository so every change to the queue — by the sync, an admin route or the PLC
 // link removing a finished batch — updates `mo_batch_count` and publishes `erp/batch` on the bus.
-import type { MoBatchRow, MoBatchStore, NewMoBatch } from './batch-repo.ts';
+import type { MoBatchRow, MoBatchStore, NewMoBatch, OrphanBatch } from './batch-repo.ts';
 import type { BatchHistoryRow, BatchResult, WriteBackPatch } from './history.ts';
 
 export interface QueueChange {
@@ -70,6 +70,11 @@ export class ObservedMoBatchRepository implements MoBatchStore {
     const batchNo = await this.inner.requeue(key, resolution);
     await this.#changed({ change: 'upsert', inserted: 1, batchNo });
     return batchNo;
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    await this.inner.recordOrphan!(batch, result);
+    await this.#changed({ change: 'finished', batchNo: batch.batchNo });
   }
 
   async markFinished(batchNo: number, result: BatchResult): Promise<void> {

@@ -4,8 +4,8 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
-import { type MoBatchRow, type MoBatchStore, type NewMoBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
-import { type BatchHistoryRow, type BatchResult, historyRow, type WriteBackPatch } from './history.ts';
+import { type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
+import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
 
 const HISTORY_MUTABLE = ['state', 'attempts', 'last_error', 'next_attempt_at', 'baseline', 'confirmed_at', 'resolution', 'resolved_at'] as const;
 const EPOCH_COLUMNS = new Set(['next_attempt_at', 'confirmed_at', 'resolved_at']);
@@ -283,12 +283,21 @@ export class PgMoBatchRepository implements MoBatchStore {
         `UPDATE ${this.#table} SET status_manufacturing = true, status_operation = $2, actual_weight_quantity_finished_goods = $3, updated_at = to_timestamp($4) WHERE batch_no = $1`,
         [batchNo, result.failed, result.actualWeight, now],
       );
-      await c.query(
-        `INSERT INTO ${this.#history} (key, mo_id, batch_no, finished_goods, status_operation, actual_weight_quantity_finished_goods, actual_consumption, data, finished_at, state, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10, to_timestamp($11)) ON CONFLICT (key) DO NOTHING`,
-        [h.key, h.mo_id, h.batch_no, h.finished_goods, h.status_operation, h.actual_weight_quantity_finished_goods, JSON.stringify(h.consumption), JSON.stringify(h), now, h.state, h.next_attempt_at],
-      );
+      await this.#insertHistory((sql, params) => c.query(sql, params), h, now);
     });
+  }
+
+  async #insertHistory(run: (sql: string, params: unknown[]) => Promise<unknown>, h: BatchHistoryRow, now: number): Promise<void> {
+    await run(
+      `INSERT INTO ${this.#history} (key, mo_id, batch_no, finished_goods, status_operation, actual_weight_quantity_finished_goods, actual_consumption, data, finished_at, state, next_attempt_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10, to_timestamp($11), $12) ON CONFLICT (key) DO NOTHING`,
+      [h.key, h.mo_id, h.batch_no, h.finished_goods, h.status_operation, h.actual_weight_quantity_finished_goods, JSON.stringify(h.consumption), JSON.stringify(h), now, h.state, h.next_attempt_at, h.last_error],
+    );
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    const now = this.#o.clock.now() / 1000;
+    await this.#insertHistory((sql, params) => this.#query(sql, params), orphanRow(batch, result, now), now);
   }
 
   get #historySelect(): string {

@@ -2,8 +2,8 @@
 // by the odoo-sync migrations; a multi-row upsert is one `runMany` mutation, so all or nothing.
 import type { SqlParams, SqlStatement, StateStore } from '../../core/store/types.ts';
 import type { Clock } from '../../core/clock.ts';
-import { SILO_LETTERS, type MoBatchRow, type MoBatchStore, type NewMoBatch, type SiloLetter } from './batch-repo.ts';
-import { type BatchHistoryRow, type BatchResult, historyRow, type WriteBackPatch } from './history.ts';
+import { SILO_LETTERS, type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, type SiloLetter } from './batch-repo.ts';
+import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
 
 export const MIGRATION_OWNER = 'odoo-sync';
 const LIQUIDS = ['lq114', 'lq115'] as const;
@@ -65,11 +65,11 @@ function historyFromDb(r: Record<string, unknown>): BatchHistoryRow {
 
 function historyInsert(h: BatchHistoryRow): SqlStatement {
   return {
-    sql: `INSERT OR IGNORE INTO mo_histories(key, mo_id, batch_no, finished_at, status_operation, actual_weight_quantity_finished_goods, data, state, attempts, next_attempt_at)
-          VALUES (:key, :mo_id, :batch_no, :finished_at, :failed, :w, :data, :state, 0, :next)`,
+    sql: `INSERT OR IGNORE INTO mo_histories(key, mo_id, batch_no, finished_at, status_operation, actual_weight_quantity_finished_goods, data, state, attempts, next_attempt_at, last_error)
+          VALUES (:key, :mo_id, :batch_no, :finished_at, :failed, :w, :data, :state, 0, :next, :err)`,
     params: {
       ':key': h.key, ':mo_id': h.mo_id, ':batch_no': h.batch_no, ':finished_at': h.finished_at, ':failed': h.status_operation ? 1 : 0,
-      ':w': h.actual_weight_quantity_finished_goods, ':data': JSON.stringify(h), ':state': h.state, ':next': h.next_attempt_at,
+      ':w': h.actual_weight_quantity_finished_goods, ':data': JSON.stringify(h), ':state': h.state, ':next': h.next_attempt_at, ':err': h.last_error,
     },
   };
 }
@@ -207,6 +207,10 @@ export class StoreMoBatchRepository implements MoBatchStore {
       },
       historyInsert(historyRow(row, result, now)),
     ], { durable: true });
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    await this.#store.runMany([historyInsert(orphanRow(batch, result, this.#clock.now() / 1000))], { durable: true });
   }
 
   async history(range: { from?: number; to?: number; limit?: number } = {}): Promise<BatchHistoryRow[]> {

@@ -187,6 +187,34 @@ function scenarios(label: string, database: () => Promise<string | undefined>) {
       await line.stop();
     }
   });
+  test(`${label}: a batch finishing after the queue was cleared is recorded from its block and held, not lost`, async () => {
+    const { clock, line, odoo, plc } = await lab(await database());
+    try {
+      odoo.replaceMos([
+        makeMo(1, { name: 'WH/MO/00901', state: 'confirmed', start: '2025-09-01T07:00:00', product: 'Pakan A', quantity: 300, components: [component(201, 200, silo(101)), component(202, 100, silo(102))] }).mo,
+        makeMo(2, { name: 'WH/MO/00902', state: 'confirmed', start: '2025-09-01T08:00:00', product: 'Pakan B', quantity: 50, components: [component(203, 50, silo(103))] }).mo,
+      ]);
+      await runUntil(clock, 'batch 1 mixing', 120_000, () => plc.mixing === 1);
+      assert.equal((await line.call('POST', '/api/admin/clear-mo-batch')).status, 200);
+      // Meanwhile someone closes 00901 in Odoo by hand; the next sync queues 00902 as batch 1.
+      odoo.setMoState('WH/MO/00901', 'done');
+      await runUntil(clock, '00902 queued in slot 1', 120_000, async () => {
+        const q = (await line.call('GET', '/api/admin/batch-queue')).body as unknown as Array<{ mo_id: string; batch_no: number }>;
+        return q.some((r) => r.mo_id === 'WH/MO/00902' && r.batch_no === 1);
+      });
+      plc.forceDone(1);
+      await runUntil(clock, '00902 written back', 10 * 60_000, async () => (await history(line)).some((r) => r.mo_id === 'WH/MO/00902' && r.state === 'confirmed'));
+      const orphan = (await history(line)).find((r) => r.mo_id === 'WH/MO/00901')!;
+      assert.equal(orphan.state, 'held');
+      assert.equal(orphan.actual_weight_quantity_finished_goods, 300);
+      assert.deepEqual(orphan.consumption, { silo101: 200, silo102: 100 });
+      assert.deepEqual(writesOf(odoo, 'WH/MO/00901'), [], 'not written back without the operator');
+      assert.deepEqual(writesOf(odoo, 'WH/MO/00902'), ['consume', 'done'], 'the re-queued MO: its first mix counted, written back once');
+      assert.deepEqual(plc.taken.map((t) => t.moId), ['WH/MO/00901', 'WH/MO/00902'], line.lines.map((l) => `${l.ns} ${l.msg}`).filter((m) => /batch|PLC|queue/.test(m)).join('\n'));
+    } finally {
+      await line.stop();
+    }
+  });
 }
 
 describe('odoo write-back on the embedded store', () => {
