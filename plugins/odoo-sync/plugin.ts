@@ -37,13 +37,13 @@ export default definePlugin<Partial<OdooSyncConfig>>({
     const clock = scope.clock;
     const inner = await createMoBatchRepository(config, { store, clock, log });
     let worker: WriteBackWorker | null = null;
+    const outbox = { pending: 0, held: 0 };
     const counts = async () => {
       const open = await inner.history({ limit: 1000 }).catch(() => null);
       if (!open) return;
-      await store.setMany({
-        [PENDING_KEY]: open.filter((h) => h.state === 'pending').length,
-        [HELD_KEY]: open.filter((h) => h.state === 'held' || h.state === 'rejected').length,
-      }, { durable: false }).catch(() => {});
+      outbox.pending = open.filter((h) => h.state === 'pending').length;
+      outbox.held = open.filter((h) => h.state === 'held' || h.state === 'rejected').length;
+      await store.setMany({ [PENDING_KEY]: outbox.pending, [HELD_KEY]: outbox.held }, { durable: false }).catch(() => {});
     };
     const repo = new ObservedMoBatchRepository(inner, async (change) => {
       await store.set(COUNT_KEY, change.count, { durable: false }).catch(() => {});
@@ -64,6 +64,11 @@ export default definePlugin<Partial<OdooSyncConfig>>({
         for (const r of odooSyncRoutes({ odoo, repo, sync, health })) scope.defer(routes.add(id, r));
         for (const r of historyRoutes({ repo, worker: worker!, clock, log })) scope.defer(routes.add(id, r));
         scope.defer(() => worker!.stop());
+        // Not ok while a batch waits for an operator: the health panel says so.
+        scope.defer(health.setCheck(`odoo-writeback:${id}`, () => ({
+          ok: outbox.held === 0,
+          detail: `${outbox.pending} batch(es) waiting for Odoo${worker!.lastError && outbox.pending ? ` (last error: ${worker!.lastError})` : ''}; ${outbox.held} held for an operator decision (POST /api/admin/resolve-batch)`,
+        }), id));
         await counts();
         worker!.start();
         scope.defer(health.watch({ key: LAST_OK_KEY, maxAgeS: config.staleAfterS, owner: id }));

@@ -160,6 +160,9 @@ function scenarios(label: string, database: () => Promise<string | undefined>) {
       assert.deepEqual(odoo.writes, [], 'a failed batch is not written back as done');
       assert.equal(plc.taken.length, 2, 'not queued again by the sync while Odoo still lists them');
       assert.equal(line.runtime.store.get('batches_held'), 2);
+      const check = line.runtime.health.report().checks['odoo-writeback:erp-sync'];
+      assert.equal(check?.ok, false);
+      assert.match(String(check?.detail), /2 held for an operator decision/);
 
       const key = (mo: string) => String(h.find((r) => r.mo_id === mo)!.key);
       const anonymous = await fetch(`${line.api}/api/admin/resolve-batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key: key('WH/MO/00601'), action: 'retry-plc' }) });
