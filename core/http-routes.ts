@@ -2,6 +2,21 @@
 // with it. The http-api plugin reads this registry; core knows nothing about the server.
 import type { JsonSchema } from './schema.ts';
 
+/** A button on a dashboard panel: POSTs `body` (JSON) to `url` with the operator's API key. */
+export interface PanelAction {
+  label: string;
+  url: string;
+  body?: Record<string, unknown>;
+  /** Asked before sending (a destructive action). */
+  confirm?: string;
+}
+
+/** A button on each row of a panel's table: POSTs `{...body, key: row[keyField]}`; only where `when` matches. */
+export interface PanelRowAction extends PanelAction {
+  keyField: string;
+  when?: { field: string; values: string[] };
+}
+
 export interface RouteContribution {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
@@ -9,6 +24,8 @@ export interface RouteContribution {
   schema?: { summary?: string; description?: string; tags?: string[]; body?: JsonSchema; querystring?: JsonSchema; params?: JsonSchema; response?: Record<string, JsonSchema> };
   /** Whether the route changes state (needs the API key and is audited). */
   write?: boolean;
+  /** For a GET tagged `dashboard`: panel width and operator buttons (each a POST route, so keyed and audited). */
+  panel?: { wide?: boolean; actions?: PanelAction[]; rowActions?: PanelRowAction[] };
   handler: (request: unknown, reply: unknown) => unknown;
 }
 

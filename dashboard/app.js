@@ -280,30 +280,68 @@ async function refreshAudit() {
     el('td', {}, new Date(r.ts * 1000).toLocaleTimeString()), el('td', {}, r.key), el('td', {}, `${fmt(r.old)} → ${fmt(r.new)}`), el('td', { class: 'muted' }, `${r.client}${r.keyId ? ` · ${r.keyId}` : ''}`))));
 }
 
-function renderJson(data) {
+function renderJson(data, rowActions = [], onAction = null) {
   if (Array.isArray(data)) {
     if (!data.length) return el('p', { class: 'muted' }, 'empty');
-    const cols = [...new Set(data.flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : [])))].slice(0, 8);
-    return el('table', {}, el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c)))),
-      el('tbody', {}, ...data.slice(0, 50).map((r) => el('tr', {}, ...cols.map((c) => el('td', {}, fmt(r?.[c])))))));
+    // Columns starting with "_" carry ids for the buttons; they are not shown.
+    const cols = [...new Set(data.flatMap((r) => (r && typeof r === 'object' ? Object.keys(r) : [])))].filter((c) => !c.startsWith('_')).slice(0, 8);
+    const actionsFor = (r) => rowActions.filter((a) => !a.when || a.when.values.includes(String(r?.[a.when.field])));
+    const withActions = data.some((r) => actionsFor(r).length);
+    return el('table', { class: 'rows' },
+      el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c)), withActions ? el('th', {}, '') : null)),
+      el('tbody', {}, ...data.slice(0, 50).map((r) => el('tr', {},
+        ...cols.map((c) => el('td', { class: typeof r?.[c] === 'number' ? 'num' : '', 'data-label': c }, fmt(r?.[c]))),
+        withActions ? el('td', { class: 'actions' }, ...actionsFor(r).map((a) => {
+          const b = el('button', { type: 'button' }, a.label);
+          b.addEventListener('click', () => onAction(a, { ...(a.body ?? {}), key: r[a.keyField] }));
+          return b;
+        })) : null))));
   }
   if (data && typeof data === 'object') return el('table', {}, el('tbody', {}, ...Object.entries(data).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, fmt(v))))));
   return el('p', {}, fmt(data));
+}
+
+/** POSTs an operator action with the tab's API key; says what happened in `out`. */
+async function postAction(action, body, out) {
+  if (action.confirm && !window.confirm(action.confirm)) return;
+  out.className = 'result';
+  out.textContent = `${action.label}…`;
+  try {
+    const r = await fetch(action.url, { method: 'POST', headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body ?? {}) });
+    const reply = await r.json().catch(() => ({}));
+    out.className = `result ${r.ok ? 'ok' : 'bad'}`;
+    out.textContent = r.status === 401 ? `${action.label}: the API key is missing or wrong (enter it above)` : `${action.label}: ${reply.message ?? `HTTP ${r.status}`}`;
+  } catch (err) {
+    out.className = 'result bad';
+    out.textContent = `${action.label}: ${err.message}`;
+  }
 }
 
 function buildExtraPanels() {
   const host = $('#extra-panels');
   host.replaceChildren();
   for (const p of config.panels) {
-    const body = el('div', {}, el('p', { class: 'muted' }, 'loading…'));
-    host.append(el('section', { class: 'panel', dataset: { panel: p.title } }, el('h2', {}, p.title), body));
-    const refresh = async () => {
+    const body = el('div', { class: 'scroll' }, el('p', { class: 'muted' }, 'loading…'));
+    const out = el('p', { class: 'result', role: 'status' });
+    let refresh = async () => {};
+    const act = async (a, payload) => {
+      await postAction(a, payload, out);
+      await refresh();
+    };
+    const buttons = (p.actions ?? []).map((a) => {
+      const b = el('button', { type: 'button' }, a.label);
+      b.addEventListener('click', () => act(a, a.body));
+      return b;
+    });
+    host.append(el('section', { class: `panel${p.wide ? ' wide' : ''}`, dataset: { panel: p.title } },
+      el('h2', {}, p.title), buttons.length ? el('div', { class: 'panel-actions' }, ...buttons) : null, body, (p.actions?.length || p.rowActions?.length) ? out : null));
+    refresh = async () => {
       if (p.keys) {
         body.replaceChildren(renderJson(Object.fromEntries(p.keys.map((k) => [k, state.get(k)?.value]))));
         return;
       }
       try {
-        body.replaceChildren(renderJson(await getJson(p.source)));
+        body.replaceChildren(renderJson(await getJson(p.source), p.rowActions ?? [], act));
       } catch (err) {
         body.replaceChildren(el('p', { class: 'muted' }, String(err.message)));
       }

@@ -63,6 +63,8 @@ export interface Cj2mOptions {
 export class Cj2mSimulator {
   readonly node: number;
   readonly requests: Cj2mRequestRecord[] = [];
+  /** Every batch the program took (word +0 set to n over an unfinished block), with its MO: what was mixed. */
+  readonly taken: Array<{ batchNo: number; moId: string }> = [];
   mode: 'program' | 'monitor' | 'run' = 'monitor';
   timeScale: number;
   mixingMs: number;
@@ -303,6 +305,7 @@ export class Cj2mSimulator {
       if (touches(OFFSET.batchNo) && dm[base] === n && dm[base + OFFSET.statusManufacturing] === 0 &&
         this.#mixing?.batch !== n && !this.#queue.includes(n)) {
         this.#queue.push(n);
+        this.taken.push({ batchNo: n, moId: decodeBatch([...dm.subarray(base, base + BATCH_WORDS)]).moId });
       }
     }
     this.#pump();

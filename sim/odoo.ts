@@ -5,6 +5,10 @@ import { LoopbackHttpServer } from './loopback-http.ts';
 import { randomBytes } from 'node:crypto';
 import { OPEN_MO_STATES, type OdooMoRaw } from '../adapters/odoo/types.ts';
 import { defaultMos, moveRows, productionRow, type SimMo } from './odoo-data.ts';
+import { markDone, ormCall, updateWithConsumptions, type OdooSimWrite } from './odoo-writes.ts';
+
+export type { OdooSimWrite } from './odoo-writes.ts';
+const WRITE_ROUTES = ['/api/scada/mo/update-with-consumptions', '/api/scada/mo/mark-done'];
 
 export interface OdooSimulatorOptions {
   /** 0 picks a free port; the same port is reused when the server comes back up. */
@@ -35,6 +39,8 @@ export interface OdooSimFaults {
   appError: string | null;
   /** The next N authenticated requests answer "Odoo Session Expired" whatever the cookie. */
   expireNext: number;
+  /** The next N requests are applied but their reply is lost (the connection drops): the worst case for a retry. */
+  loseReplyNext: number;
   /** Faults above apply only to paths starting with this (null = every path). */
   only: string | null;
 }
@@ -63,6 +69,10 @@ export class OdooSimulator {
   readonly username: string;
   readonly password: string;
   readonly requests: OdooSimRequest[] = [];
+  /** Every write-back write applied (consumption, mark done, ORM writes), in order. */
+  readonly writes: OdooSimWrite[] = [];
+  /** Whether grt_scada's write routes (update-with-consumptions, mark-done) exist; an older module lacks them. */
+  customWrites = true;
   readonly faults: OdooSimFaults = OdooSimulator.#noFaults();
   sessionTtlMs: number;
   customModule: boolean;
@@ -92,7 +102,7 @@ export class OdooSimulator {
   }
 
   static #noFaults(): OdooSimFaults {
-    return { delayMs: 0, error500: false, malformed: false, notJsonRpc: false, appError: null, expireNext: 0, only: null };
+    return { delayMs: 0, error500: false, malformed: false, notJsonRpc: false, appError: null, expireNext: 0, loseReplyNext: 0, only: null };
   }
 
   /** Starts listening on 127.0.0.1; resolves with the base URL. */
@@ -200,6 +210,13 @@ export class OdooSimulator {
     const reply = this.#route(path, raw === '' ? null : request, session);
     const envelope = (reply.body as { error?: { code?: number } }).error;
     entry.outcome = reply.status !== 200 ? `http ${reply.status}` : envelope ? `error ${envelope.code}` : 'ok';
+    if (faulty && this.faults.loseReplyNext > 0) {
+      // Applied above; the answer never reaches the client.
+      this.faults.loseReplyNext--;
+      entry.outcome = `${entry.outcome}, reply lost`;
+      res.destroy();
+      return;
+    }
     const body = { jsonrpc: '2.0', id: request.id ?? null, ...(reply.body as object) };
     if (faulty && this.faults.notJsonRpc) return send(200, JSON.stringify({ ok: false, detail: 'upstream proxy error' }));
     const text = JSON.stringify(body);
@@ -210,12 +227,15 @@ export class OdooSimulator {
     if (!request) return serverError('werkzeug.exceptions.BadRequest', '400 Bad Request: invalid JSON-RPC request');
     const params = (request.params && typeof request.params === 'object' ? request.params : {}) as Record<string, unknown>;
     if (path === '/web/session/authenticate') return this.#authenticate(params);
-    const known = path.startsWith('/web/dataset/call_kw') || (path === '/api/scada/mo-list-detailed' && this.customModule);
+    const known = path.startsWith('/web/dataset/call_kw') || (path === '/api/scada/mo-list-detailed' && this.customModule) ||
+      (WRITE_ROUTES.includes(path) && this.customModule && this.customWrites);
     if (!known) return { status: 404, body: { error: { code: 404, message: '404: Not Found', data: NOT_FOUND_DATA } } };
     if (!this.#sessionOk(session)) {
       return { status: 200, body: { error: { code: 100, message: 'Odoo Session Expired', data: { name: 'odoo.http.SessionExpiredException', debug: '', message: 'Session expired', arguments: ['Session expired'], context: {} } } } };
     }
     if (path === '/api/scada/mo-list-detailed') return { status: 200, body: { result: this.#moList(params) } };
+    if (path === WRITE_ROUTES[0]) return { status: 200, body: { result: updateWithConsumptions(this.#mos, params, this.writes) } };
+    if (path === WRITE_ROUTES[1]) return { status: 200, body: { result: markDone(this.#mos, params, this.writes) } };
     return this.#callKw(params);
   }
 
@@ -267,7 +287,10 @@ export class OdooSimulator {
 
   #callKw(params: Record<string, unknown>): Reply {
     const { model, method } = params;
-    if (method !== 'search_read') return serverError('builtins.NotImplementedError', `the simulator implements only search_read (asked: ${String(method)})`);
+    if (method !== 'search_read') {
+      const r = ormCall(this.#mos, model, method, Array.isArray(params.args) ? params.args : [], this.writes);
+      return r.ok ? { status: 200, body: { result: r.result } } : serverError(r.name, r.message);
+    }
     const table = model === 'mrp.production' ? this.#mos.map(productionRow)
       : model === 'stock.move' ? this.#mos.flatMap(moveRows)
       : null;

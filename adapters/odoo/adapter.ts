@@ -27,6 +27,7 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
       username: { type: 'string', minLength: 1, description: 'Login, e.g. "${ODOO_USERNAME}" (required by the real driver).' },
       password: { type: 'string', 'x-secret': true, description: 'Password, e.g. "${ODOO_PASSWORD}"; masked in logs, never in error messages.' },
       timeoutMs: { type: 'integer', minimum: 100, maximum: 300000, default: 10000, description: 'Deadline of one request (connect + reply).' },
+      maxReplyBytes: { type: 'integer', minimum: 1024, default: 8388608, description: 'Largest Odoo reply read, in bytes; a bigger one is refused.' },
       sim: {
         type: 'object',
         additionalProperties: false,
@@ -52,7 +53,7 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
     }
     const { OdooJsonRpcClient } = await import('./client.ts');
     const client = new OdooJsonRpcClient({
-      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, log: ctx.log,
+      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },
@@ -73,7 +74,7 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
     const url = await server.start();
     ctx.log.info(`simulated Odoo 14 (db ${db}) listening on ${url}`);
     const client = new OdooJsonRpcClient({
-      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, log: ctx.log,
+      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },

@@ -2,6 +2,7 @@
 // session cookie, one re-authentication on expiry, typed errors, per-request deadline.
 import type { Logger } from '../../core/log.ts';
 import { fetchBySearchRead } from './fallback.ts';
+import { writeBackMo, type WriteBackRequest, type WriteBackResult } from './write-back.ts';
 import { OdooError, clip, mapRpcError, networkCode, type JsonRpcErrorBody } from './errors.ts';
 import type {
   OdooCallOptions, OdooClient, OdooDomain, OdooMoBatch, OdooMoListResult, OdooPage, OdooSearchReadOptions, OdooSessionInfo,
@@ -14,8 +15,12 @@ export interface OdooClientOptions {
   password: string;
   /** Deadline of one HTTP request (connect + reply), in ms. */
   timeoutMs: number;
+  /** Largest reply body read, in bytes; a bigger one is refused (kind `protocol`). Default 8 MiB. */
+  maxReplyBytes?: number;
   log?: Logger;
 }
+
+export const DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024;
 
 const AUTH_PATH = '/web/session/authenticate';
 const MO_LIST_PATH = '/api/scada/mo-list-detailed';
@@ -70,6 +75,18 @@ export class OdooJsonRpcClient implements OdooClient {
     for (const key of ['fields', 'order', 'limit', 'offset'] as const) if (options[key] !== undefined) kwargs[key] = options[key];
     const path = `/web/dataset/call_kw/${model}/search_read`;
     return this.#call<T[]>(path, { model, method: 'search_read', args: [domain], kwargs }, options.signal);
+  }
+
+  callRoute<T = unknown>(path: string, params: Record<string, unknown>, options: OdooCallOptions = {}): Promise<T> {
+    return this.#call<T>(path, params, options.signal);
+  }
+
+  callKw<T = unknown>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}, options: OdooCallOptions = {}): Promise<T> {
+    return this.#call<T>(`/web/dataset/call_kw/${model}/${method}`, { model, method, args, kwargs }, options.signal);
+  }
+
+  writeBack(request: WriteBackRequest, options: OdooCallOptions = {}): Promise<WriteBackResult> {
+    return writeBackMo(this, request, { ...options, log: this.#options.log });
   }
 
   async fetchManufacturingOrders(page: OdooPage = {}): Promise<OdooMoBatch> {
@@ -162,9 +179,12 @@ export class OdooJsonRpcClient implements OdooClient {
         body,
         signal: AbortSignal.any([timeout, this.#closing.signal, ...(signal ? [signal] : [])]),
       });
-      text = await res.text();
+      text = await readLimited(res, this.#options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
+      if (err instanceof ReplyTooLarge) {
+        throw new OdooError('protocol', `odoo ${this.#base}: ${path} answered more than ${err.limit} bytes; refused (maxReplyBytes raises the limit)`, { path });
+      }
       if (timeout.aborted) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });
       if (this.#closing.signal.aborted) throw new OdooError('connection', `odoo ${this.#base}: ${path} aborted: client closed`, { path, cause: err });
       throw new OdooError('connection', `odoo ${this.#base}: ${path} failed: cannot connect (${networkCode(err)}); check ODOO_BASE_URL and that Odoo is running`, { path, cause: err });
@@ -208,6 +228,42 @@ export class OdooJsonRpcClient implements OdooClient {
 }
 
 const NOT_JSON = Symbol('not json');
+
+class ReplyTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`reply over ${limit} bytes`);
+  }
+}
+
+/** The body as text, refusing (and cancelling the download) past `limit` bytes: a peer never grows our memory. */
+async function readLimited(res: Response, limit: number): Promise<string> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await res.body?.cancel().catch(() => {});
+    throw new ReplyTooLarge(limit);
+  }
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new ReplyTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
 
 function parseJson(text: string): unknown {
   try {

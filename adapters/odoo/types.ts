@@ -1,6 +1,7 @@
 // The Odoo 14 boundary: a small promise-based JSON-RPC client for manufacturing orders. Plugins
 // (odoo-sync, the SCADA routes) see only this interface; the real client and the simulator's
 // client are the same code aimed at different URLs.
+import type { WriteBackRequest, WriteBackResult } from './write-back.ts';
 
 /** Odoo serialises an empty field as `false`; the custom SCADA module also sends `null`. */
 export type OdooMaybe<T> = T | false | null;
@@ -156,6 +157,15 @@ export interface OdooClient {
    * endpoint, or `mrp.production` + `stock.move` search_read when that endpoint is not installed.
    */
   fetchManufacturingOrders(page?: OdooPage): Promise<OdooMoBatch>;
+  /** An authenticated JSON-RPC call to a route (`params` as the route expects them); resolves with `result`. */
+  callRoute<T = unknown>(path: string, params: Record<string, unknown>, options?: OdooCallOptions): Promise<T>;
+  /** An ORM method through `/web/dataset/call_kw/<model>/<method>`. */
+  callKw<T = unknown>(model: string, method: string, args: unknown[], kwargs?: Record<string, unknown>, options?: OdooCallOptions): Promise<T>;
+  /**
+   * Writes a finished batch back (consumption per silo, finished weight, MO done), idempotently:
+   * see write-back.ts and docs/odoo.md for the exact calls. Resolves once Odoo shows the MO done.
+   */
+  writeBack(request: WriteBackRequest, options?: OdooCallOptions): Promise<WriteBackResult>;
   /** Aborts pending calls and forgets the session. Idempotent. */
   close(): Promise<void>;
 }
@@ -186,5 +196,7 @@ export interface OdooOptions {
   password?: string;
   /** Deadline of one HTTP request, in ms. */
   timeoutMs: number;
+  /** Largest reply read, in bytes (default 8 MiB). */
+  maxReplyBytes?: number;
   sim: OdooSimOptions;
 }

@@ -52,6 +52,12 @@ export class BatchPlcLink {
   #lastOkAt: number | null = null;
   #lastOkWritten = 0;
   #onPlc: number | null = null;
+  /**
+   * Blocks this link loaded and has not seen finished yet (slot → MO). Read every cycle even when
+   * their queue row is gone (the queue cleared while the PLC holds them), so an MO on the PLC is
+   * never loaded into a second block and its result is never lost.
+   */
+  readonly #loaded = new Map<number, string>();
 
   constructor(deps: LinkDeps) {
     this.#d = deps;
@@ -122,21 +128,61 @@ export class BatchPlcLink {
       this.#note(`range:${r.mo_id}`, `batch ${r.batch_no} (${r.mo_id}) has no block on the PLC (batches 1..${MAX_BATCH_NO}); it stays queued`);
       return false;
     });
-    if (placeable.length === 0) {
+    const stray = [...this.#loaded.keys()].filter((n) => !placeable.some((r) => r.batch_no === n));
+    if (placeable.length === 0 && stray.length === 0) {
       // Nothing queued: one small read keeps the link's health honest.
       await plc.read(batchAddress(1), 1);
       return 0;
     }
-    const blocks = await this.#readBlocks(placeable.map((r) => r.batch_no));
+    const blocks = await this.#readBlocks([...placeable.map((r) => r.batch_no), ...stray]);
+    const byMo = new Map(rows.map((r) => [r.mo_id, r]));
+    for (const n of stray) await this.#stray(repo, n, blocks.get(n)!, byMo);
     let onPlc = 0;
     for (const row of placeable) {
-      if (await this.#step(repo, row, blocks.get(row.batch_no)!)) onPlc++;
+      if (await this.#step(repo, row, blocks.get(row.batch_no)!, byMo)) onPlc++;
     }
     return onPlc;
   }
 
+  /** A block this link loaded whose queue row is gone: waits for it, then settles its result. */
+  async #stray(repo: MoBatchRepository, n: number, words: number[], byMo: Map<string, MoBatchRow>): Promise<void> {
+    if (words[OFFSET.batchNo] !== n) {
+      this.#loaded.delete(n);
+      return;
+    }
+    const block = decodeBatch(words);
+    if (!block.finished) return;
+    await this.#settleForeign(repo, n, block, byMo);
+  }
+
+  /**
+   * A finished block whose MO is not the queue row of its slot: the result goes to that MO's queue
+   * row if it was queued again under another number, else it is recorded from the block (held for
+   * the operator); then the block is acknowledged.
+   */
+  async #settleForeign(repo: MoBatchRepository, n: number, block: ReturnType<typeof decodeBatch>, byMo: Map<string, MoBatchRow>): Promise<void> {
+    const { plc, log } = this.#d;
+    const base = batchAddress(n);
+    const result = { failed: block.failed === true, actualWeight: block.weightFinished ?? null, consumption: block.consumption };
+    const requeued = byMo.get(block.moId);
+    if (requeued && !requeued.status_manufacturing) {
+      log.warn(`${plc.where(base, BATCH_WORDS)}: batch ${n} finished ${block.moId}, which is now queued as batch ${requeued.batch_no}; its result counts for that one (not mixed again)`);
+      await queueCall(`marking batch ${requeued.batch_no} finished`, () => repo.markFinished(requeued.batch_no, result));
+      // The same row object is stepped later in this cycle: it must not be loaded now.
+      requeued.status_manufacturing = true;
+    } else {
+      log.warn(`${plc.where(base, BATCH_WORDS)}: batch ${n} finished ${block.moId} (${block.failed ? 'failed' : 'ok'}, ${block.weightFinished} kg), which is no longer queued; recording it for the operator and acknowledging it`);
+      if (repo.recordOrphan) {
+        const orphan = { batchNo: n, moId: block.moId, bomCode: block.bomCode, finishedGoods: block.finishedGoods, quantity: block.quantity, consumption: block.consumption };
+        await queueCall(`recording leftover batch ${n}`, () => repo.recordOrphan!(orphan, result));
+      }
+    }
+    await plc.write(base + OFFSET.statusReadData, [1]);
+    this.#loaded.delete(n);
+  }
+
   /** One queued batch against its block; true when the PLC holds it afterwards. */
-  async #step(repo: MoBatchRepository, row: MoBatchRow, words: number[]): Promise<boolean> {
+  async #step(repo: MoBatchRepository, row: MoBatchRow, words: number[], byMo: Map<string, MoBatchRow>): Promise<boolean> {
     const { plc, log, id } = this.#d;
     const n = row.batch_no;
     const base = batchAddress(n);
@@ -145,6 +191,11 @@ export class BatchPlcLink {
       if (row.status_manufacturing) {
         // Finished, acknowledged and cleared, but not yet removed (the queue failed last time).
         await queueCall(`removing batch ${n}`, () => repo.remove(n));
+        return false;
+      }
+      const elsewhere = [...this.#loaded].find(([slot, mo]) => mo === row.mo_id && slot !== n);
+      if (elsewhere) {
+        this.#note(`twice:${row.mo_id}`, `${row.mo_id} (batch ${n}) is still on the PLC as batch ${elsewhere[0]} (the queue was cleared meanwhile); not loading it twice, its result will count for batch ${n}`);
         return false;
       }
       return await this.#load(row);
@@ -156,9 +207,7 @@ export class BatchPlcLink {
     }
     if (block.moId !== row.mo_id) {
       if (block.finished) {
-        // A leftover of a queue that was cleared while the PLC mixed it: its result has no row to go to.
-        log.warn(`${at}: batch ${n} finished ${block.moId} (${block.failed ? 'failed' : 'ok'}, ${block.weightFinished} kg), which is no longer queued; acknowledging it to free the block for ${row.mo_id}`);
-        await plc.write(base + OFFSET.statusReadData, [1]);
+        await this.#settleForeign(repo, n, block, byMo);
       } else {
         this.#note(`busy:${n}`, `${at} still holds ${block.moId} (not finished); ${row.mo_id} waits for the block`);
       }
@@ -166,13 +215,15 @@ export class BatchPlcLink {
     }
     this.#clear(`foreign:${n}`, `busy:${n}`);
     if (!block.finished) return true;
-    const result = { failed: block.failed === true, actualWeight: block.weightFinished ?? null };
+    // The block's consumption words as the PLC left them at the end: what was actually drawn per silo.
+    const result = { failed: block.failed === true, actualWeight: block.weightFinished ?? null, consumption: block.consumption };
     if (!row.status_manufacturing) {
       await queueCall(`marking batch ${n} finished`, () => repo.markFinished(n, result));
       this.#events.inc({ plugin: id, event: result.failed ? 'failed' : 'finished' });
       log.info(`batch ${n} (${row.mo_id}) ${result.failed ? 'FAILED' : 'finished'} on the PLC: ${result.actualWeight} kg`);
     }
     if (!block.readAcknowledged) await plc.write(base + OFFSET.statusReadData, [1]);
+    this.#loaded.delete(n);
     await queueCall(`removing batch ${n}`, () => repo.remove(n));
     return false;
   }
@@ -191,6 +242,7 @@ export class BatchPlcLink {
     const base = batchAddress(row.batch_no);
     await plc.write(base + 1, words.slice(1));
     await plc.write(base, [words[OFFSET.batchNo]]);
+    this.#loaded.set(row.batch_no, row.mo_id);
     this.#events.inc({ plugin: id, event: 'loaded' });
     log.info(`batch ${row.batch_no} (${row.mo_id}, ${row.consumption} kg) loaded at ${plc.where(base, BATCH_WORDS)}`);
     return true;

@@ -1,5 +1,6 @@
 // The mo_batch queue as the seed keeps it (one row per manufacturing order waiting for the mixing
 // PLC), behind one small interface so it can live in the embedded store or in PostgreSQL.
+import type { BatchOutbox, BatchResult } from './history.ts';
 
 /** Silo letters a..m for equipment 101..113; the liquid tanks 114/115 are optional. */
 export const SILO_LETTERS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm'] as const;
@@ -49,14 +50,36 @@ export interface MoBatchRepository {
    * rows whose mo_id is already queued, in one transaction: all or nothing.
    */
   upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }>;
-  /** Records what the PLC reported for a batch. */
-  markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void>;
+  /**
+   * Records what the PLC reported for a batch. The odoo-sync repositories also write its history
+   * (outbox) row in the same transaction: all or nothing, and a second call for the same batch is a no-op.
+   */
+  markFinished(batchNo: number, result: BatchResult): Promise<void>;
+  /**
+   * Records a batch the PLC finished whose queue row is gone (the queue was cleared while it
+   * mixed), from what its block holds, so its result is not lost and its MO not mixed again.
+   */
+  recordOrphan?(batch: OrphanBatch, result: BatchResult): Promise<void>;
   /** Removes a batch the PLC has finished (and renumbers nothing: batch_no stays the PLC's slot). */
   remove(batchNo: number): Promise<void>;
   /** Empties the queue; returns how many rows went. */
   clear(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** What a finished PLC block tells about its batch (plc-layout.ts `decodeBatch`). */
+export interface OrphanBatch {
+  batchNo: number;
+  moId: string;
+  bomCode: string;
+  finishedGoods: string;
+  quantity: number;
+  /** kg by silo/tank number 101..115. */
+  consumption: Record<number, number>;
+}
+
+/** The odoo-sync repositories: the queue plus the finished-batch outbox and history. */
+export type MoBatchStore = MoBatchRepository & BatchOutbox;
 
 /** The service name under which the odoo-sync plugin offers its repository. */
 export const moBatchService = (pluginId: string) => `mo-batch:${pluginId}`;

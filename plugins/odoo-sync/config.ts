@@ -18,6 +18,8 @@ export interface OdooSyncConfig {
   staleAfterS: number;
   /** Retry delays after Odoo failures. */
   backoff: { initialMs: number; maxMs: number };
+  /** The Odoo write-back of finished batches (outbox); retries use `backoff`. */
+  writeBack: { sweepMs: number };
   /** PostgreSQL URL for mo_batch (repo-factory.ts); empty = the embedded store. */
   database?: string;
 }
@@ -35,6 +37,15 @@ export const configSchema: JsonSchema = {
     liquidTanks: { type: 'boolean', default: false, description: 'Map equipment 114/115 to the liquid tanks (lq114, lq115) instead of skipping those components.' },
     staleAfterS: { type: 'number', exclusiveMinimum: 0, default: 900, description: 'Age of erp_last_ok_ts after which /health calls the ERP link stale.' },
     database: databaseOptionSchema,
+    writeBack: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Write-back of finished batches to Odoo (retried with `backoff` until Odoo confirms).',
+      properties: {
+        sweepMs: { type: 'integer', minimum: 10, default: 30000, description: 'Outbox sweep period when nothing is due sooner.' },
+      },
+    },
     backoff: {
       type: 'object',
       additionalProperties: false,
@@ -58,6 +69,7 @@ export function resolveConfig(raw: Partial<OdooSyncConfig> = {}): OdooSyncConfig
     liquidTanks: raw.liquidTanks ?? false,
     staleAfterS: raw.staleAfterS ?? 900,
     backoff: { initialMs: 5000, maxMs: 300000, ...raw.backoff },
+    writeBack: { sweepMs: 30000, ...raw.writeBack },
     ...(raw.database ? { database: raw.database } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // Wraps a MoBatchRepository so every change to the queue — by the sync, an admin route or the PLC
 // link removing a finished batch — updates `mo_batch_count` and publishes `erp/batch` on the bus.
-import type { MoBatchRepository, MoBatchRow, NewMoBatch } from './batch-repo.ts';
+import type { MoBatchRow, MoBatchStore, NewMoBatch, OrphanBatch } from './batch-repo.ts';
+import type { BatchHistoryRow, BatchResult, WriteBackPatch } from './history.ts';
 
 export interface QueueChange {
   key: 'mo_batch';
@@ -13,9 +14,9 @@ export interface QueueChange {
 export const QUEUE_TOPIC = 'erp/batch';
 export const COUNT_KEY = 'mo_batch_count';
 
-export class ObservedMoBatchRepository implements MoBatchRepository {
+export class ObservedMoBatchRepository implements MoBatchStore {
   constructor(
-    readonly inner: MoBatchRepository,
+    readonly inner: MoBatchStore,
     readonly onChange: (change: QueueChange['value']) => void | Promise<void>,
   ) {}
 
@@ -45,7 +46,38 @@ export class ObservedMoBatchRepository implements MoBatchRepository {
     return r;
   }
 
-  async markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void> {
+  history(range?: { from?: number; to?: number; limit?: number }): Promise<BatchHistoryRow[]> {
+    return this.inner.history(range);
+  }
+
+  getHistory(key: string): Promise<BatchHistoryRow | undefined> {
+    return this.inner.getHistory(key);
+  }
+
+  due(nowS: number): Promise<BatchHistoryRow[]> {
+    return this.inner.due(nowS);
+  }
+
+  finishedMoIds(): Promise<Set<string>> {
+    return this.inner.finishedMoIds();
+  }
+
+  updateWriteBack(key: string, patch: WriteBackPatch): Promise<void> {
+    return this.inner.updateWriteBack(key, patch);
+  }
+
+  async requeue(key: string, resolution: { text: string; at: number }): Promise<number> {
+    const batchNo = await this.inner.requeue(key, resolution);
+    await this.#changed({ change: 'upsert', inserted: 1, batchNo });
+    return batchNo;
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    await this.inner.recordOrphan!(batch, result);
+    await this.#changed({ change: 'finished', batchNo: batch.batchNo });
+  }
+
+  async markFinished(batchNo: number, result: BatchResult): Promise<void> {
     await this.inner.markFinished(batchNo, result);
     await this.#changed({ change: 'finished', batchNo });
   }

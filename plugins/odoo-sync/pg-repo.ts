@@ -4,7 +4,49 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
-import { type MoBatchRepository, type MoBatchRow, type NewMoBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
+import { type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
+import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
+
+const HISTORY_MUTABLE = ['state', 'attempts', 'last_error', 'next_attempt_at', 'baseline', 'confirmed_at', 'resolution', 'resolved_at'] as const;
+const EPOCH_COLUMNS = new Set(['next_attempt_at', 'confirmed_at', 'resolved_at']);
+
+/** The outbox / history table (history.ts) beside the queue, with the seed's result columns. */
+function historySql(table: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table} (
+  key varchar(160) PRIMARY KEY,
+  mo_id varchar(64) NOT NULL,
+  batch_no integer NOT NULL,
+  finished_goods varchar(128),
+  status_manufacturing boolean NOT NULL DEFAULT true,
+  status_operation boolean NOT NULL,
+  actual_weight_quantity_finished_goods numeric(18,3),
+  actual_consumption jsonb NOT NULL,
+  data jsonb NOT NULL,
+  finished_at timestamptz NOT NULL,
+  state varchar(16) NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  last_error text,
+  next_attempt_at timestamptz,
+  baseline double precision,
+  confirmed_at timestamptz,
+  resolution text,
+  resolved_at timestamptz
+)`,
+    `CREATE INDEX IF NOT EXISTS ${table}_finished ON ${table} (finished_at)`,
+    `CREATE INDEX IF NOT EXISTS ${table}_mo ON ${table} (mo_id)`,
+  ];
+}
+
+function historyFromPg(r: Record<string, unknown>): BatchHistoryRow {
+  const data = r.data as BatchHistoryRow;
+  const out = { ...data } as unknown as Record<string, unknown>;
+  for (const c of HISTORY_MUTABLE) {
+    const v = c === 'state' || c === 'last_error' || c === 'resolution' ? r[c] : EPOCH_COLUMNS.has(c) ? r[`${c}_s`] : r[c];
+    out[c] = v === null || v === undefined ? null : c === 'state' || c === 'last_error' || c === 'resolution' ? v : num(v);
+  }
+  return out as unknown as BatchHistoryRow;
+}
 
 const LIQUIDS = ['lq114', 'lq115'] as const;
 
@@ -113,15 +155,18 @@ export function describeDatabase(connectionString: string): string {
   }
 }
 
-export class PgMoBatchRepository implements MoBatchRepository {
+export class PgMoBatchRepository implements MoBatchStore {
   readonly description: string;
   readonly #o: PgMoBatchOptions;
   readonly #table: string;
+  /** The seed's `mo_histories` beside `mo_batch`; `<table>_histories` beside another table name. */
+  readonly #history: string;
   #pool: Pool | null = null;
 
   constructor(options: PgMoBatchOptions) {
     this.#o = options;
     this.#table = options.table ?? 'mo_batch';
+    this.#history = this.#table === 'mo_batch' ? 'mo_histories' : `${this.#table}_histories`;
     if (!/^[a-z_][a-z0-9_]*$/.test(this.#table)) throw new RangeError(`mo_batch table name "${this.#table}" must be a plain lower-case SQL identifier`);
     this.description = `mo_batch in ${describeDatabase(options.connectionString)}`;
   }
@@ -179,7 +224,7 @@ export class PgMoBatchRepository implements MoBatchRepository {
     await this.#transaction(async (c) => {
       // Two gateways starting against one database must not race on CREATE TABLE.
       await c.query(`SELECT pg_advisory_xact_lock(hashtext('fieldgate:${this.#table}'))`);
-      for (const sql of createSql(this.#table)) await c.query(sql);
+      for (const sql of [...createSql(this.#table), ...historySql(this.#history)]) await c.query(sql);
     });
   }
 
@@ -227,11 +272,89 @@ export class PgMoBatchRepository implements MoBatchRepository {
     });
   }
 
-  async markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void> {
-    await this.#query(
-      `UPDATE ${this.#table} SET status_manufacturing = true, status_operation = $2, actual_weight_quantity_finished_goods = $3, updated_at = to_timestamp($4) WHERE batch_no = $1`,
-      [batchNo, result.failed, result.actualWeight, this.#o.clock.now() / 1000],
+  async markFinished(batchNo: number, result: BatchResult): Promise<void> {
+    const now = this.#o.clock.now() / 1000;
+    await this.#transaction(async (c) => {
+      const r = (await c.query(`${this.#select} WHERE batch_no = $1 FOR UPDATE`, [batchNo])).rows[0] as Record<string, unknown> | undefined;
+      if (!r || r.status_manufacturing === true) return;
+      const h = historyRow(fromDb(r), result, now);
+      // The queue row and its outbox row commit together, or neither.
+      await c.query(
+        `UPDATE ${this.#table} SET status_manufacturing = true, status_operation = $2, actual_weight_quantity_finished_goods = $3, updated_at = to_timestamp($4) WHERE batch_no = $1`,
+        [batchNo, result.failed, result.actualWeight, now],
+      );
+      await this.#insertHistory((sql, params) => c.query(sql, params), h, now);
+    });
+  }
+
+  async #insertHistory(run: (sql: string, params: unknown[]) => Promise<unknown>, h: BatchHistoryRow, now: number): Promise<void> {
+    await run(
+      `INSERT INTO ${this.#history} (key, mo_id, batch_no, finished_goods, status_operation, actual_weight_quantity_finished_goods, actual_consumption, data, finished_at, state, next_attempt_at, last_error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9), $10, to_timestamp($11), $12) ON CONFLICT (key) DO NOTHING`,
+      [h.key, h.mo_id, h.batch_no, h.finished_goods, h.status_operation, h.actual_weight_quantity_finished_goods, JSON.stringify(h.consumption), JSON.stringify(h), now, h.state, h.next_attempt_at, h.last_error],
     );
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    const now = this.#o.clock.now() / 1000;
+    await this.#insertHistory((sql, params) => this.#query(sql, params), orphanRow(batch, result, now), now);
+  }
+
+  get #historySelect(): string {
+    return `SELECT *, extract(epoch FROM next_attempt_at)::float8 AS next_attempt_at_s, extract(epoch FROM confirmed_at)::float8 AS confirmed_at_s,
+      extract(epoch FROM resolved_at)::float8 AS resolved_at_s FROM ${this.#history}`;
+  }
+
+  async history(range: { from?: number; to?: number; limit?: number } = {}): Promise<BatchHistoryRow[]> {
+    const rows = await this.#query(`${this.#historySelect} WHERE finished_at >= to_timestamp($1) AND finished_at <= to_timestamp($2) ORDER BY finished_at DESC, key LIMIT $3`, [
+      range.from ?? 0, range.to ?? 32503680000, range.limit ?? 1000,
+    ]);
+    return rows.map(historyFromPg);
+  }
+
+  async getHistory(key: string): Promise<BatchHistoryRow | undefined> {
+    const r = (await this.#query(`${this.#historySelect} WHERE key = $1`, [key]))[0];
+    return r ? historyFromPg(r) : undefined;
+  }
+
+  async due(nowS: number): Promise<BatchHistoryRow[]> {
+    return (await this.#query(`${this.#historySelect} WHERE state = 'pending' AND coalesce(next_attempt_at, to_timestamp(0)) <= to_timestamp($1) ORDER BY finished_at, key`, [nowS])).map(historyFromPg);
+  }
+
+  async finishedMoIds(): Promise<Set<string>> {
+    return new Set((await this.#query<{ mo_id: string }>(`SELECT DISTINCT mo_id FROM ${this.#history} WHERE state <> 'retried'`)).map((r) => r.mo_id));
+  }
+
+  async updateWriteBack(key: string, patch: WriteBackPatch): Promise<void> {
+    const cols = HISTORY_MUTABLE.filter((c) => c in patch);
+    if (!cols.length) return;
+    const params: unknown[] = [key];
+    const sets = cols.map((c) => {
+      params.push(patch[c] ?? null);
+      return EPOCH_COLUMNS.has(c) ? `${c} = to_timestamp($${params.length})` : `${c} = $${params.length}`;
+    });
+    await this.#query(`UPDATE ${this.#history} SET ${sets.join(', ')} WHERE key = $1`, params);
+  }
+
+  async requeue(key: string, resolution: { text: string; at: number }): Promise<number> {
+    const now = this.#o.clock.now() / 1000;
+    return await this.#transaction(async (c) => {
+      await c.query(`LOCK TABLE ${this.#table} IN SHARE ROW EXCLUSIVE MODE`);
+      const h = (await c.query(`SELECT data FROM ${this.#history} WHERE key = $1 FOR UPDATE`, [key])).rows[0] as { data: BatchHistoryRow } | undefined;
+      if (!h) throw new Error(`no finished batch "${key}"`);
+      const row = h.data.row;
+      const queued = (await c.query(`SELECT batch_no FROM ${this.#table} WHERE mo_id = $1`, [row.mo_id])).rows[0] as { batch_no: number } | undefined;
+      if (queued) throw new Error(`${row.mo_id} is already queued (batch ${queued.batch_no})`);
+      const next = num((await c.query<{ m: number }>(`SELECT coalesce(max(batch_no), 0) AS m FROM ${this.#table}`)).rows[0].m) + 1;
+      const values = [next, row.mo_id, ...dataValues(row), now];
+      await c.query(
+        `INSERT INTO ${this.#table} (batch_no, mo_id, ${DATA_COLUMNS.join(', ')}, created_at, updated_at)
+         VALUES (${values.slice(0, -1).map((_, i) => `$${i + 1}`).join(', ')}, to_timestamp($${values.length}), to_timestamp($${values.length}))`,
+        values,
+      );
+      await c.query(`UPDATE ${this.#history} SET state = 'retried', resolution = $2, resolved_at = to_timestamp($3) WHERE key = $1`, [key, resolution.text, resolution.at]);
+      return next;
+    });
   }
 
   async remove(batchNo: number): Promise<void> {

@@ -12,6 +12,11 @@ import { COUNT_KEY, ObservedMoBatchRepository, QUEUE_TOPIC, type QueueChange } f
 import { odooSyncRoutes } from './routes.ts';
 import { createMoBatchRepository } from './repo-factory.ts';
 import { LAST_OK_KEY, MoSync } from './sync.ts';
+import { historyRoutes } from './routes-history.ts';
+import { WriteBackWorker } from './write-back.ts';
+
+export const PENDING_KEY = 'batches_pending_writeback';
+export const HELD_KEY = 'batches_held';
 
 export default definePlugin<Partial<OdooSyncConfig>>({
   type: 'odoo-sync',
@@ -31,11 +36,23 @@ export default definePlugin<Partial<OdooSyncConfig>>({
     const routes = container.resolve<RouteRegistry>(Tokens.HttpRoutes);
     const clock = scope.clock;
     const inner = await createMoBatchRepository(config, { store, clock, log });
+    let worker: WriteBackWorker | null = null;
+    const outbox = { pending: 0, held: 0 };
+    const counts = async () => {
+      const open = await inner.history({ limit: 1000 }).catch(() => null);
+      if (!open) return;
+      outbox.pending = open.filter((h) => h.state === 'pending').length;
+      outbox.held = open.filter((h) => h.state === 'held' || h.state === 'rejected').length;
+      await store.setMany({ [PENDING_KEY]: outbox.pending, [HELD_KEY]: outbox.held }, { durable: false }).catch(() => {});
+    };
     const repo = new ObservedMoBatchRepository(inner, async (change) => {
       await store.set(COUNT_KEY, change.count, { durable: false }).catch(() => {});
       bus.publish<QueueChange>(QUEUE_TOPIC, { key: 'mo_batch', value: change, ts: clock.now() / 1000 });
+      // A batch just finished: its write-back starts now, not at the next sweep.
+      if (change.change === 'finished') worker?.kick();
     });
     const sync = new MoSync({ config, odoo, repo, store, log, clock });
+    worker = new WriteBackWorker({ odoo, repo, clock, log, backoff: config.backoff, sweepMs: config.writeBack.sweepMs, onChange: counts });
 
     return {
       async start() {
@@ -45,6 +62,15 @@ export default definePlugin<Partial<OdooSyncConfig>>({
         await store.set(COUNT_KEY, await repo.count(), { durable: false });
         scope.defer(services.provide(id, moBatchService(id), repo));
         for (const r of odooSyncRoutes({ odoo, repo, sync, health })) scope.defer(routes.add(id, r));
+        for (const r of historyRoutes({ repo, worker: worker!, clock, log })) scope.defer(routes.add(id, r));
+        scope.defer(() => worker!.stop());
+        // Not ok while a batch waits for an operator: the health panel says so.
+        scope.defer(health.setCheck(`odoo-writeback:${id}`, () => ({
+          ok: outbox.held === 0,
+          detail: `${outbox.pending} batch(es) waiting for Odoo${worker!.lastError && outbox.pending ? ` (last error: ${worker!.lastError})` : ''}; ${outbox.held} held for an operator decision (POST /api/admin/resolve-batch)`,
+        }), id));
+        await counts();
+        worker!.start();
         scope.defer(health.watch({ key: LAST_OK_KEY, maxAgeS: config.staleAfterS, owner: id }));
         scope.defer(() => sync.stop());
         sync.start();

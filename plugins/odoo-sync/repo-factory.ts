@@ -3,7 +3,7 @@
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/log.ts';
 import type { StateStore } from '../../core/store/types.ts';
-import type { MoBatchRepository } from './batch-repo.ts';
+import type { MoBatchStore } from './batch-repo.ts';
 
 export interface RepoFactoryDeps {
   store: StateStore;
@@ -15,7 +15,7 @@ export interface RepoFactoryDeps {
  * The queue's repository, not yet initialised (call `init()`). `config.database` empty or absent:
  * the embedded store; `postgres://` / `postgresql://` URL: PostgreSQL (`pg` loads only then).
  */
-export async function createMoBatchRepository(config: { database?: string; table?: string }, deps: RepoFactoryDeps): Promise<MoBatchRepository> {
+export async function createMoBatchRepository(config: { database?: string; table?: string }, deps: RepoFactoryDeps): Promise<MoBatchStore> {
   const url = config.database?.trim();
   if (!url) {
     const { StoreMoBatchRepository } = await import('./store-repo.ts');

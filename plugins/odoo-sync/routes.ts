@@ -139,6 +139,13 @@ export function odooSyncRoutes(env: RouteEnv): RouteContribution[] {
       method: 'GET',
       url: '/api/admin/batch-queue',
       schema: { summary: 'MO batch queue', description: 'The queue as a flat table (the dashboard panel).', tags: [...TAGS, 'dashboard'] },
+      panel: {
+        wide: true,
+        actions: [
+          { label: 'Trigger sync', url: '/api/admin/trigger-sync' },
+          { label: 'Clear queue', url: '/api/admin/clear-mo-batch', confirm: 'Remove every batch from the queue? Batches already on the PLC finish there; the next sync fetches again.' },
+        ],
+      },
       handler: async () => (await repo.list()).map(queueRow),
     },
     {

@@ -2,7 +2,8 @@
 // by the odoo-sync migrations; a multi-row upsert is one `runMany` mutation, so all or nothing.
 import type { SqlParams, SqlStatement, StateStore } from '../../core/store/types.ts';
 import type { Clock } from '../../core/clock.ts';
-import { SILO_LETTERS, type MoBatchRepository, type MoBatchRow, type NewMoBatch, type SiloLetter } from './batch-repo.ts';
+import { SILO_LETTERS, type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, type SiloLetter } from './batch-repo.ts';
+import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
 
 export const MIGRATION_OWNER = 'odoo-sync';
 const LIQUIDS = ['lq114', 'lq115'] as const;
@@ -31,7 +32,47 @@ export const MO_BATCH_MIGRATIONS: readonly string[] = [
   created_at REAL NOT NULL,
   updated_at REAL NOT NULL
 )`,
+  // The outbox of the Odoo write-back and the batch history (history.ts): fixed facts in `data`,
+  // what changes in columns; status_operation / actual weight under the seed's names for SQL readers.
+  `CREATE TABLE IF NOT EXISTS mo_histories(
+  key TEXT PRIMARY KEY,
+  mo_id TEXT NOT NULL,
+  batch_no INTEGER NOT NULL,
+  finished_at REAL NOT NULL,
+  status_manufacturing INTEGER NOT NULL DEFAULT 1,
+  status_operation INTEGER NOT NULL,
+  actual_weight_quantity_finished_goods REAL,
+  data TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at REAL,
+  baseline REAL,
+  confirmed_at REAL,
+  resolution TEXT,
+  resolved_at REAL
+)`,
+  'CREATE INDEX IF NOT EXISTS mo_histories_finished ON mo_histories(finished_at)',
+  'CREATE INDEX IF NOT EXISTS mo_histories_mo ON mo_histories(mo_id)',
 ];
+
+const HISTORY_MUTABLE = ['state', 'attempts', 'last_error', 'next_attempt_at', 'baseline', 'confirmed_at', 'resolution', 'resolved_at'] as const;
+
+function historyFromDb(r: Record<string, unknown>): BatchHistoryRow {
+  const data = JSON.parse(r.data as string) as BatchHistoryRow;
+  return { ...data, ...Object.fromEntries(HISTORY_MUTABLE.map((c) => [c, r[c] ?? null])), attempts: Number(r.attempts) } as BatchHistoryRow;
+}
+
+function historyInsert(h: BatchHistoryRow): SqlStatement {
+  return {
+    sql: `INSERT OR IGNORE INTO mo_histories(key, mo_id, batch_no, finished_at, status_operation, actual_weight_quantity_finished_goods, data, state, attempts, next_attempt_at, last_error)
+          VALUES (:key, :mo_id, :batch_no, :finished_at, :failed, :w, :data, :state, 0, :next, :err)`,
+    params: {
+      ':key': h.key, ':mo_id': h.mo_id, ':batch_no': h.batch_no, ':finished_at': h.finished_at, ':failed': h.status_operation ? 1 : 0,
+      ':w': h.actual_weight_quantity_finished_goods, ':data': JSON.stringify(h), ':state': h.state, ':next': h.next_attempt_at, ':err': h.last_error,
+    },
+  };
+}
 
 /** The columns a NewMoBatch sets (everything but position, status and timestamps). */
 const DATA_COLUMNS = [
@@ -95,7 +136,14 @@ function fromDb(r: Record<string, unknown>): MoBatchRow {
   };
 }
 
-export class StoreMoBatchRepository implements MoBatchRepository {
+function insertRow(row: NewMoBatch, batchNo: number, now: number): SqlStatement {
+  return {
+    sql: `INSERT INTO mo_batch(batch_no, mo_id, ${DATA_COLUMNS.join(', ')}, created_at, updated_at) VALUES (:batch_no, :mo_id, ${DATA_COLUMNS.map((c) => `:${c}`).join(', ')}, :now, :now)`,
+    params: { ...dataParams(row), ':now': now, ':batch_no': batchNo },
+  };
+}
+
+export class StoreMoBatchRepository implements MoBatchStore {
   readonly description = 'mo_batch in the embedded store';
   readonly #store: StateStore;
   readonly #clock: Clock;
@@ -138,10 +186,7 @@ export class StoreMoBatchRepository implements MoBatchRepository {
         statements.push({ sql: `UPDATE mo_batch SET ${DATA_COLUMNS.map((c) => `${c} = :${c}`).join(', ')}, updated_at = :now WHERE mo_id = :mo_id`, params });
         updated++;
       } else {
-        statements.push({
-          sql: `INSERT INTO mo_batch(batch_no, mo_id, ${DATA_COLUMNS.join(', ')}, created_at, updated_at) VALUES (:batch_no, :mo_id, ${DATA_COLUMNS.map((c) => `:${c}`).join(', ')}, :now, :now)`,
-          params: { ...params, ':batch_no': next++ },
-        });
+        statements.push(insertRow(row, next++, now));
         queued.add(row.mo_id);
         inserted++;
       }
@@ -150,12 +195,62 @@ export class StoreMoBatchRepository implements MoBatchRepository {
     return { inserted, updated };
   }
 
-  async markFinished(batchNo: number, result: { failed: boolean; actualWeight: number | null }): Promise<void> {
-    await this.#store.run(
-      'UPDATE mo_batch SET status_manufacturing = 1, status_operation = :failed, actual_weight_quantity_finished_goods = :w, updated_at = :now WHERE batch_no = :b',
-      { ':failed': result.failed ? 1 : 0, ':w': result.actualWeight, ':now': this.#clock.now() / 1000, ':b': batchNo },
-      { durable: true },
-    );
+  async markFinished(batchNo: number, result: BatchResult): Promise<void> {
+    const row = await this.get(batchNo);
+    if (!row || row.status_manufacturing) return;
+    const now = this.#clock.now() / 1000;
+    // One mutation: the queue row and its outbox row together, or neither.
+    await this.#store.runMany([
+      {
+        sql: 'UPDATE mo_batch SET status_manufacturing = 1, status_operation = :failed, actual_weight_quantity_finished_goods = :w, updated_at = :now WHERE batch_no = :b',
+        params: { ':failed': result.failed ? 1 : 0, ':w': result.actualWeight, ':now': now, ':b': batchNo },
+      },
+      historyInsert(historyRow(row, result, now)),
+    ], { durable: true });
+  }
+
+  async recordOrphan(batch: OrphanBatch, result: BatchResult): Promise<void> {
+    await this.#store.runMany([historyInsert(orphanRow(batch, result, this.#clock.now() / 1000))], { durable: true });
+  }
+
+  async history(range: { from?: number; to?: number; limit?: number } = {}): Promise<BatchHistoryRow[]> {
+    return this.#store.query('SELECT * FROM mo_histories WHERE finished_at >= :from AND finished_at <= :to ORDER BY finished_at DESC, key LIMIT :limit', {
+      ':from': range.from ?? 0, ':to': range.to ?? Number.MAX_SAFE_INTEGER, ':limit': range.limit ?? 1000,
+    }).map(historyFromDb);
+  }
+
+  async getHistory(key: string): Promise<BatchHistoryRow | undefined> {
+    const r = this.#store.query('SELECT * FROM mo_histories WHERE key = :k', { ':k': key })[0];
+    return r ? historyFromDb(r) : undefined;
+  }
+
+  async due(nowS: number): Promise<BatchHistoryRow[]> {
+    return this.#store.query("SELECT * FROM mo_histories WHERE state = 'pending' AND coalesce(next_attempt_at, 0) <= :now ORDER BY finished_at, key", { ':now': nowS }).map(historyFromDb);
+  }
+
+  async finishedMoIds(): Promise<Set<string>> {
+    return new Set(this.#store.query<{ mo_id: string }>("SELECT DISTINCT mo_id FROM mo_histories WHERE state <> 'retried'").map((r) => r.mo_id));
+  }
+
+  async updateWriteBack(key: string, patch: WriteBackPatch): Promise<void> {
+    const cols = HISTORY_MUTABLE.filter((c) => c in patch);
+    if (!cols.length) return;
+    const params: SqlParams = { ':key': key };
+    for (const c of cols) params[`:${c}`] = (patch[c] ?? null) as string | number | null;
+    await this.#store.run(`UPDATE mo_histories SET ${cols.map((c) => `${c} = :${c}`).join(', ')} WHERE key = :key`, params, { durable: true });
+  }
+
+  async requeue(key: string, resolution: { text: string; at: number }): Promise<number> {
+    const h = await this.getHistory(key);
+    if (!h) throw new Error(`no finished batch "${key}"`);
+    const queued = this.#store.query('SELECT batch_no FROM mo_batch WHERE mo_id = :m', { ':m': h.mo_id })[0];
+    if (queued) throw new Error(`${h.mo_id} is already queued (batch ${queued.batch_no as number})`);
+    const next = (this.#store.query<{ m: number | null }>('SELECT max(batch_no) AS m FROM mo_batch')[0]?.m ?? 0) + 1;
+    await this.#store.runMany([
+      { sql: "UPDATE mo_histories SET state = 'retried', resolution = :r, resolved_at = :at WHERE key = :key", params: { ':r': resolution.text, ':at': resolution.at, ':key': key } },
+      insertRow(h.row, next, this.#clock.now() / 1000),
+    ], { durable: true });
+    return next;
   }
 
   async remove(batchNo: number): Promise<void> {

@@ -8,8 +8,8 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import { Backoff } from '../../core/retry.ts';
 import type { StateStore } from '../../core/store/types.ts';
-import type { MoBatchRepository } from './batch-repo.ts';
-import { intervalMs, type OdooSyncConfig } from './config.ts';
+import type { MoBatchStore } from './batch-repo.ts';
+import { intervalMs, MAX_LIMIT, type OdooSyncConfig } from './config.ts';
 import { mapMos, type SkippedMo } from './mapping.ts';
 
 export const CONNECTED_KEY = 'erp_connected';
@@ -25,6 +25,8 @@ export interface SyncOutcome {
   inserted: number;
   updated: number;
   skipped: SkippedMo[];
+  /** MOs Odoo still lists that were finished here (written back or waiting): never queued again. */
+  alreadyFinished: string[];
   warnings: string[];
   source: OdooMoSource | null;
   /** Epoch seconds. */
@@ -34,7 +36,7 @@ export interface SyncOutcome {
 export interface SyncDeps {
   config: OdooSyncConfig;
   odoo: OdooClient;
-  repo: MoBatchRepository;
+  repo: MoBatchStore;
   store: StateStore;
   log: Logger;
   /** The plugin scope's clock: its timers die with the plugin. */
@@ -121,7 +123,7 @@ export class MoSync {
 
   async #run(reason: 'schedule' | 'trigger'): Promise<SyncOutcome> {
     const { repo, odoo, config, log } = this.#d;
-    const base = { fetched: 0, inserted: 0, updated: 0, skipped: [] as SkippedMo[], warnings: [] as string[], source: null };
+    const base = { fetched: 0, inserted: 0, updated: 0, skipped: [] as SkippedMo[], alreadyFinished: [] as string[], warnings: [] as string[], source: null };
     let queue: number;
     try {
       queue = await repo.count();
@@ -145,16 +147,25 @@ export class MoSync {
     }
     this.#waitingLogged = false;
 
+    let finished: Set<string>;
+    try {
+      finished = await repo.finishedMoIds();
+    } catch (err) {
+      return this.#finish({ ...base, status: 'failed', message: `the batch history (${repo.description}) cannot be read, nothing fetched: ${errorMessage(err)}`, queue }, 'error');
+    }
     let fetched;
     try {
-      fetched = await odoo.fetchManufacturingOrders({ limit: config.batchLimit, offset: 0 });
+      // MOs finished here may still be listed until their write-back lands: fetch past them.
+      fetched = await odoo.fetchManufacturingOrders({ limit: Math.min(MAX_LIMIT, config.batchLimit + finished.size), offset: 0 });
       await this.#linkUp();
     } catch (err) {
       await this.#linkDown(err, reason === 'schedule' ? this.#peekDelay() : null);
       return this.#finish({ ...base, status: 'failed', message: `fetching MOs from ${odoo.description} failed: ${errorMessage(err)}`, queue }, null);
     }
-    const mapped = mapMos(fetched.mos, { liquidTanks: config.liquidTanks });
-    const partial = { ...base, fetched: fetched.mos.length, skipped: mapped.skipped, warnings: mapped.warnings, source: fetched.source };
+    const fresh = fetched.mos.filter((m) => !finished.has(String(m?.mo_id ?? '').trim()));
+    const alreadyFinished = fetched.mos.filter((m) => finished.has(String(m?.mo_id ?? '').trim())).map((m) => String(m.mo_id));
+    const mapped = mapMos(fresh.slice(0, config.batchLimit), { liquidTanks: config.liquidTanks });
+    const partial = { ...base, fetched: fetched.mos.length, skipped: mapped.skipped, alreadyFinished, warnings: mapped.warnings, source: fetched.source };
     let written = { inserted: 0, updated: 0 };
     try {
       written = await repo.upsert(mapped.batches);
@@ -163,7 +174,8 @@ export class MoSync {
     }
     const after = await repo.count().catch(() => queue + written.inserted);
     const skippedText = mapped.skipped.length ? `; ${mapped.skipped.length} MO(s) skipped (${mapped.skipped.map((s) => `${s.mo_id}: ${s.reason}`).join('; ')})` : '';
-    const message = `fetched ${fetched.mos.length} MO(s) from ${fetched.source}: ${written.inserted} queued, ${written.updated} updated${skippedText}; ${mapped.warnings.length} warning(s)`;
+    const doneText = alreadyFinished.length ? `; ${alreadyFinished.length} already finished here, not queued again` : '';
+    const message = `fetched ${fetched.mos.length} MO(s) from ${fetched.source}: ${written.inserted} queued, ${written.updated} updated${skippedText}${doneText}; ${mapped.warnings.length} warning(s)`;
     return this.#finish({ ...partial, ...written, status: 'synced', message, queue: after }, 'info');
   }
 

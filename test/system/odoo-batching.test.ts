@@ -97,17 +97,30 @@ async function fullCycle(line: Line): Promise<void> {
   for (const r of rows) assert.equal(seen.get(r.mo_id)!.slot, r.batch_no, `${r.mo_id} in its block`);
   assert.deepEqual(seen.get('WH/MO/00001')!.consumption, { 101: 500, 103: 220, 108: 85.5, 111: 80, 113: 5 });
 
-  // The next sync must be told apart from this one: 00001 is done in Odoo meanwhile.
-  odoo.setMoState('WH/MO/00001', 'done');
   const finished = () => line.lines.filter((l) => /^batch \d+ \(.*\) finished on the PLC/.test(String(l.msg))).length;
   await eventually(`all ${rows.length} batches finished on the PLC`, 20_000, () => finished() >= rows.length);
+  // Each finished MO is written back once (consumption, then done) and leaves Odoo's open list.
+  await eventually('every finished MO done in Odoo', 10_000, () => rows.every((r) => odoo.mos.find((m) => m.mo_id === r.mo_id)?.state === 'done'));
+  for (const r of rows) {
+    const kinds = odoo.writes.filter((w) => w.moId === r.mo_id).map((w) => w.kind);
+    assert.deepEqual(kinds, ['consume', 'done'], `${r.mo_id} written back exactly once`);
+  }
+  const odooFirst = odoo.mos.find((m) => m.mo_id === 'WH/MO/00001')!;
+  // Consumption added to what Odoo had: silo 111 already showed 80 consumed, the batch drew 80 more.
+  assert.deepEqual(odooFirst.components_consumption.map((c) => c.consumed), [500, 220, 160, 85.5, 5]);
+
+  // A new MO in Odoo: the next sync queues it alone (the finished ones are never mixed again).
   const emptiedAt = Date.now() / 1000 - 0.5;
-  const next = await eventually('the next sync refilled the queue', 10_000, async () => {
+  odoo.upsertMo({ ...structuredClone(odooFirst), mo_id: 'WH/MO/00100', state: 'confirmed', schedule_start: '2025-04-01T07:00:00' });
+  const next = await eventually('the next sync queued the new MO', 10_000, async () => {
     const q = await queue(line);
     return q.length > 0 && q.every((r) => r.created_at >= emptiedAt) ? q : undefined;
   });
-  assert.ok(!next.some((r) => r.mo_id === 'WH/MO/00001'), 'the MO done in Odoo is not fetched again');
-  assert.deepEqual(next.map((r) => r.batch_no), next.map((_, i) => i + 1), 'numbering starts again at 1');
+  assert.deepEqual(next.map((r) => r.mo_id), ['WH/MO/00100'], 'only the new MO is queued');
+  assert.deepEqual(next.map((r) => r.batch_no), [1], 'numbering starts again at 1');
+  const history = await call(line, 'GET', '/api/admin/batch-history');
+  const batches = (history.body.data as { batches: Array<{ mo_id: string; state: string }> }).batches;
+  assert.deepEqual(batches.filter((b) => rows.some((r) => r.mo_id === b.mo_id)).map((b) => b.state), rows.map(() => 'confirmed'));
   assert.equal(runtime.store.get('plc_connected'), true);
 }
 

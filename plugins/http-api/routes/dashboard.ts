@@ -31,7 +31,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: ServerDeps): P
       ...config.dashboard.panels,
       ...routes.list()
         .filter(({ route }) => route.method === 'GET' && route.schema?.tags?.includes('dashboard') && !route.url.includes(':'))
-        .map(({ owner, route }) => ({ title: route.schema?.summary ?? owner, source: route.url })),
+        .map(({ owner, route }) => ({ title: route.schema?.summary ?? owner, source: route.url, ...route.panel })),
     ],
   }));
   if (!config.dashboard.enabled) return;
