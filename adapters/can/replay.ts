@@ -3,7 +3,7 @@
 // injected clock so a test can drive it.
 import { createReadStream } from 'node:fs';
 import type { Clock } from '../../core/clock.ts';
-import { parseCandumpLine } from './candump.ts';
+import { CANDUMP_MAX_LINE, parseCandumpLine } from './candump.ts';
 import { type CanChannelStats, type CanFrame, type FiniteCanChannel, type FrameListener, FrameFanout } from './types.ts';
 
 export interface ReplayOptions {
@@ -26,7 +26,7 @@ export class ReplayChannel implements FiniteCanChannel {
   #resolveDone!: () => void;
   #rejectDone!: (err: unknown) => void;
   readonly done: Promise<void>;
-  /** Lines that were not classic CAN frames (CAN FD, garbage); counted in `stats().dropped` too. */
+  /** Lines that were not CAN frames (garbage, longer than CANDUMP_MAX_LINE); counted in `stats().dropped` too. */
   badLines = 0;
 
   constructor(readonly options: ReplayOptions, readonly clock: Clock) {
@@ -113,6 +113,8 @@ export class ReplayChannel implements FiniteCanChannel {
       this.#stats.received++;
       this.#fanout.emit(frame);
     };
+    // A line without an end (a binary file) is dropped once it passes the limit, not accumulated.
+    let overlong = false;
     try {
       for await (const chunk of stream) {
         if (this.#abort.signal.aborted) return;
@@ -120,10 +122,22 @@ export class ReplayChannel implements FiniteCanChannel {
         rest = lines.pop() ?? '';
         for (const line of lines) {
           if (this.#abort.signal.aborted) return;
+          if (overlong) {
+            overlong = false;
+            continue;
+          }
           await deliver(line.trimEnd());
         }
+        if (rest.length > CANDUMP_MAX_LINE) {
+          if (!overlong) {
+            this.badLines++;
+            this.#stats.dropped++;
+          }
+          overlong = true;
+          rest = '';
+        }
       }
-      await deliver(rest.trimEnd());
+      if (!overlong) await deliver(rest.trimEnd());
     } finally {
       stream.destroy();
     }

@@ -8,9 +8,8 @@ import type { CanChannel, CanFrame } from '../../adapters/can/types.ts';
 import type { StateChange } from '../../core/bus.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { DbcDecoder } from '../can-decoder/dbc/decode.ts';
-import { parseDbc } from '../can-decoder/dbc/parse.ts';
 import { HistoryBatcher } from '../can-decoder/history.ts';
-import { loadDbcFile } from '../can-decoder/plugin.ts';
+import { loadDbc } from '../can-decoder/dbc/load.ts';
 import { checkConfig, configSchema, redactUrl, resolveConfig, type RedisBridgeConfig } from './config.ts';
 import { type BridgeRow, compareStreamIds, fieldsFrame, frameFields, frameRow } from './stream.ts';
 
@@ -31,8 +30,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
     const working = config.mode !== 'producer';
     const channel = adapters.can as CanChannel | undefined;
     if (producing && !channel) throw new Error(`redis-bridge "${id}": mode "${config.mode}" needs the "can" adapter binding`);
-    const dbcFile = await loadDbcFile(config.dbc);
-    const decoder = new DbcDecoder(parseDbc(dbcFile.text, dbcFile.path));
+    const decoder = new DbcDecoder((await loadDbc(config.dbc)).dbc);
     const { Redis } = await import('ioredis');
     const where = redactUrl(config.url);
     const lastIdKey = `redis-bridge:${id}:last_id`;

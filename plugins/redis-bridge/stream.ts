@@ -4,6 +4,7 @@ import type { CanFrame } from '../../adapters/can/types.ts';
 import { hexBytes, hexId } from '../../adapters/can/types.ts';
 import type { DbcDecoder } from '../can-decoder/dbc/decode.ts';
 import type { CanMessageRow } from '../can-decoder/history.ts';
+import { decodedData } from '../can-decoder/pipeline.ts';
 
 /** XADD field/value pairs for a data frame. */
 export function frameFields(frame: CanFrame): string[] {
@@ -30,7 +31,7 @@ export type BridgeRow = CanMessageRow & { stream_id: string | null };
 export function frameRow(decoder: DbcDecoder, frame: CanFrame, streamId: string | null): BridgeRow | null {
   const r = decoder.decode(frame);
   if (!r.ok) return null;
-  const decoded = r.outOfRange ? { ...r.values, _invalid: r.outOfRange } : r.values;
+  const decoded = decodedData(r.values, r.labels, r.outOfRange);
   return {
     timestamp: frame.ts,
     can_id: hexId(frame),
