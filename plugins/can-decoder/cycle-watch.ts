@@ -2,7 +2,7 @@
 // not for PERIODS cycle times is missing (a sensor box off the bus) until its next frame. Messages
 // never seen since start are not missing: a vendor DBC often describes more than one bus carries.
 import type { CanFrame } from '../../adapters/can/types.ts';
-import type { Dbc } from './dbc/parse.ts';
+import type { Dbc } from '../../adapters/can/dbc/parse.ts';
 
 interface Watched {
   name: string;

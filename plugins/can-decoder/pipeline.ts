@@ -3,8 +3,8 @@
 // so a replayed log runs at tens of thousands of frames per second.
 import type { CanFrame } from '../../adapters/can/types.ts';
 import { hexBytes, hexId } from '../../adapters/can/types.ts';
-import type { DbcDecoder } from './dbc/decode.ts';
-import type { Dbc } from './dbc/parse.ts';
+import type { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
+import type { Dbc } from '../../adapters/can/dbc/parse.ts';
 import type { SensorMapping } from './config.ts';
 import type { HistoryBatcher } from './history.ts';
 import type { LiveSensors } from './live.ts';

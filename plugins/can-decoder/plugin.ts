@@ -2,8 +2,8 @@
 // (10 s TTL), `can_messages` history rows and `can/signal` bus messages.
 import { definePlugin } from '../../core/plugin.ts';
 import type { CanChannel } from '../../adapters/can/types.ts';
-import { DbcDecoder } from './dbc/decode.ts';
-import { loadDbc, loadDbcSync } from './dbc/load.ts';
+import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
+import { loadDbc, loadDbcSync } from '../../adapters/can/dbc/load.ts';
 import { checkConfig, configSchema, type DecoderConfig, withDefaults } from './config.ts';
 import { HistoryBatcher } from './history.ts';
 import { LiveSensors } from './live.ts';

@@ -7,9 +7,9 @@ import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import type { CanChannel, CanFrame } from '../../adapters/can/types.ts';
 import type { StateChange } from '../../core/bus.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { DbcDecoder } from '../can-decoder/dbc/decode.ts';
+import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import { HistoryBatcher } from '../can-decoder/history.ts';
-import { loadDbc } from '../can-decoder/dbc/load.ts';
+import { loadDbc } from '../../adapters/can/dbc/load.ts';
 import { checkConfig, configSchema, redactUrl, resolveConfig, type RedisBridgeConfig } from './config.ts';
 import { type BridgeRow, compareStreamIds, fieldsFrame, frameFields, frameRow } from './stream.ts';
 

@@ -2,7 +2,7 @@
 // `can_messages` row a decoded frame becomes (the can-decoder's row plus `stream_id`).
 import type { CanFrame } from '../../adapters/can/types.ts';
 import { hexBytes, hexId } from '../../adapters/can/types.ts';
-import type { DbcDecoder } from '../can-decoder/dbc/decode.ts';
+import type { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import type { CanMessageRow } from '../can-decoder/history.ts';
 import { decodedData } from '../can-decoder/pipeline.ts';
 

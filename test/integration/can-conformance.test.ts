@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { FakeClock } from '../../core/clock-fake.ts';
 import { ReplayChannel } from '../../adapters/can/replay.ts';
 import type { CanFrame } from '../../adapters/can/types.ts';
-import { DbcDecoder } from '../../plugins/can-decoder/dbc/decode.ts';
-import { loadDbc } from '../../plugins/can-decoder/dbc/load.ts';
+import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
+import { loadDbc } from '../../adapters/can/dbc/load.ts';
 
 const SCRIPT = fileURLToPath(new URL('../conformance/can_tools.py', import.meta.url));
 // Debian's packages live in the system interpreter; a pyenv shim on PATH would not see them.

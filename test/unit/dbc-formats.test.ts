@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDbc } from '../../plugins/can-decoder/dbc/parse.ts';
-import { DbcDecoder, encodeMessage } from '../../plugins/can-decoder/dbc/decode.ts';
-import { loadDbc } from '../../plugins/can-decoder/dbc/load.ts';
+import { parseDbc } from '../../adapters/can/dbc/parse.ts';
+import { DbcDecoder, encodeMessage } from '../../adapters/can/dbc/decode.ts';
+import { loadDbc } from '../../adapters/can/dbc/load.ts';
 import { validateDecoderConfig } from '../../plugins/can-decoder/plugin.ts';
 
 // The header and trailer CANdb++ writes (abridged), around one message.
