@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Conformance fixture from tools fieldgate did not write: canmatrix writes a DBC with every feature
 # the reader must accept and packs frames with known values; python-can's CanutilsLogWriter writes
-# them as a .log (with its ` R`/` T` endings). Prints nothing; writes tools.dbc, python-can.log and
+# them as a .log (with its ` R`/` T` endings) and ASCWriter as a Vector .asc. Writes tools.dbc,
+# python-can.log, python-can.asc and
 # expected.json (per data frame: id, extended flag, physical values and enum labels) into argv[1].
 import json
 import os
@@ -158,7 +159,7 @@ with can.CanutilsLogWriter(os.path.join(out, "python-can.log")) as w:
     for m in messages + [remote, error, unknown]:
         w.on_message_received(m)
 with can.ASCWriter(os.path.join(out, "python-can.asc")) as w:
-    for m in messages:
+    for m in messages + [remote, error, unknown]:
         w.on_message_received(m)
 
 with open(os.path.join(out, "expected.json"), "w") as fh:

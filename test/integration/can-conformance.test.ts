@@ -1,7 +1,8 @@
 // Conformance against tools fieldgate did not write: Debian's python3-canmatrix writes a DBC with
 // value tables, comments, cycle times, float32, extended ids and simple and extended multiplexing,
 // and packs frames with known values; python3-can's CanutilsLogWriter logs them (` R`/` T` line
-// ends, a remote and an error frame). fieldgate reads both, and every decoded value must match.
+// ends, a remote and an error frame) and its ASCWriter the same frames as a Vector .asc. fieldgate
+// reads all three files, and every decoded value must match.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -47,33 +48,43 @@ test('a canmatrix DBC and a python-can log decode to exactly the values the tool
     assert.deepEqual(dbc.messages.find((m) => m.name === 'Extended')!.signals.find((s) => s.name === 'Gamma')!.muxedBy, { signal: 'SubPage', ranges: [[5, 7]] });
 
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
-    const replay = new ReplayChannel({ path: join(dir, 'python-can.log'), speed: 'max', timestamps: 'log', manualStart: true }, clock);
-    const frames: CanFrame[] = [];
-    replay.onFrame((f) => frames.push(f));
-    replay.start();
-    await replay.done;
-    assert.equal(replay.badLines, 0, 'every line python-can wrote is read');
-
-    const decoder = new DbcDecoder(dbc);
-    let compared = 0;
-    let k = 0;
-    for (const frame of frames) {
-      const d = decoder.decode(frame);
-      if (!d.ok) continue;
-      const want = expected.frames[k++];
-      assert.equal(frame.id, want.id);
-      assert.equal(frame.ext, want.ext);
-      assert.deepEqual(Object.keys(d.values).sort(), Object.keys(want.values).sort(), `frame ${k}: the signals present (multiplexing)`);
-      for (const [name, text] of Object.entries(want.values)) {
-        const exact = Number(text);
-        assert.ok(Math.abs(d.values[name] - exact) <= 1e-9 * Math.max(1, Math.abs(exact)), `frame ${k} ${d.message.name}.${name}: fieldgate ${d.values[name]}, canmatrix ${text}`);
-        compared++;
+    const read = async (file: string): Promise<CanFrame[]> => {
+      const replay = new ReplayChannel({ path: join(dir, file), speed: 'max', timestamps: 'log', manualStart: true }, clock);
+      const frames: CanFrame[] = [];
+      replay.onFrame((f) => frames.push(f));
+      replay.start();
+      await replay.done;
+      assert.equal(replay.badLines, 0, `every line python-can wrote to ${file} is read`);
+      return frames;
+    };
+    const check = (frames: CanFrame[], file: string): void => {
+      const decoder = new DbcDecoder(dbc);
+      let compared = 0;
+      let k = 0;
+      for (const frame of frames) {
+        const d = decoder.decode(frame);
+        if (!d.ok) continue;
+        const want = expected.frames[k++];
+        assert.equal(frame.id, want.id);
+        assert.equal(frame.ext, want.ext);
+        assert.deepEqual(Object.keys(d.values).sort(), Object.keys(want.values).sort(), `${file} frame ${k}: the signals present (multiplexing)`);
+        for (const [name, text] of Object.entries(want.values)) {
+          const exact = Number(text);
+          assert.ok(Math.abs(d.values[name] - exact) <= 1e-9 * Math.max(1, Math.abs(exact)), `${file} frame ${k} ${d.message.name}.${name}: fieldgate ${d.values[name]}, canmatrix ${text}`);
+          compared++;
+        }
+        assert.deepEqual(d.labels ?? {}, want.labels, `${file} frame ${k}: enum labels`);
       }
-      assert.deepEqual(d.labels ?? {}, want.labels, `frame ${k}: enum labels`);
-    }
-    assert.equal(k, expected.frames.length, 'every data frame decoded');
-    assert.ok(compared > 1500, `${compared} values compared`);
-    assert.deepEqual(decoder.counts, { decoded: expected.frames.length, unknownId: 1, wrongDlc: 0, errorFrames: 1, remote: 1 });
+      assert.equal(k, expected.frames.length, `${file}: every data frame decoded`);
+      assert.ok(compared > 1500, `${file}: ${compared} values compared`);
+      assert.deepEqual(decoder.counts, { decoded: expected.frames.length, unknownId: 1, wrongDlc: 0, errorFrames: 1, remote: 1 }, file);
+    };
+    const log = await read('python-can.log');
+    check(log, 'python-can.log');
+    const asc = await read('python-can.asc');
+    check(asc, 'python-can.asc');
+    // The .asc keeps times relative to its trigger block: the spacing matches the .log's to the µs.
+    for (let i = 1; i < log.length; i++) assert.ok(Math.abs((asc[i].ts - asc[0].ts) - (log[i].ts - log[0].ts)) < 0.002, `frame ${i} time`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
