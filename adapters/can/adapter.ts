@@ -27,7 +27,7 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
         additionalProperties: false,
         default: {},
         properties: {
-          path: { type: 'string', default: '', description: 'candump -l log file (source "replay").' },
+          path: { type: 'string', default: '', description: 'Log file for source "replay": candump -l / python-can .log, or Vector .asc (by extension).' },
           speed: { oneOf: [{ const: 'max' }, { type: 'number', exclusiveMinimum: 0 }], default: 1, description: '"max" = as fast as possible; 1 = real time; 10 = ten times faster.' },
           timestamps: { enum: ['log', 'now'], default: 'now', description: '"log" keeps logged times; "now" shifts them to the replay time.' },
         },
