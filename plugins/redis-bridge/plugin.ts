@@ -9,7 +9,7 @@ import type { StateChange } from '../../core/bus.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import { HistoryBatcher } from '../can-decoder/history.ts';
-import { loadDbc } from '../../adapters/can/dbc/load.ts';
+import { loadDbc, loadDbcSync } from '../../adapters/can/dbc/load.ts';
 import { checkConfig, configSchema, redactUrl, resolveConfig, type RedisBridgeConfig } from './config.ts';
 import { type BridgeRow, compareStreamIds, fieldsFrame, frameFields, frameRow } from './stream.ts';
 
@@ -21,7 +21,17 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
   description: 'Raw CAN frames → Redis stream (XADD MAXLEN ~), a consumer-group worker writing can_messages rows, sensor:* live keys with a TTL; direct history writes while Redis is down.',
   adapters: { can: { kind: 'can', optional: true, description: 'The CAN channel whose frames go to the stream (producer and both modes).' } },
   configSchema,
-  validateConfig: (raw) => checkConfig(raw),
+  validateConfig: (raw) => {
+    const issues = checkConfig(raw);
+    if (typeof raw.dbc === 'string' && raw.dbc) {
+      try {
+        loadDbcSync(raw.dbc);
+      } catch (err) {
+        issues.push(`dbc: ${(err as Error).message}`);
+      }
+    }
+    return issues;
+  },
   async create({ id, config: raw, adapters, store, history, bus, health, scope, log }) {
     const config = resolveConfig(raw, id);
     const issues = checkConfig(config);
