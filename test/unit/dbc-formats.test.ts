@@ -136,6 +136,8 @@ test('real syntax errors name the file and line; empty and binary files are erro
   assert.throws(() => parseDbc('BO_ 1 A: 8 N\n SG_ X : 0|8@2+ (1,0) [0|0] "" N\n', 'c.dbc'), /c\.dbc:2: .*byte order must be @0 \(Motorola\) or @1 \(Intel\)/);
   assert.throws(() => parseDbc('BO_ 1 A: 8 N\nFOO_BAR 1 2;\n', 'd.dbc'), /d\.dbc:2: unknown statement "FOO_BAR"/);
   assert.throws(() => parseDbc('BO_ 1 A: 8 N\nSG_MUL_VAL_ 1 X Y 1-1;\n', 'e.dbc'), /e\.dbc:2: SG_MUL_VAL_ names A\.X, which is not defined/);
+  assert.throws(() => parseDbc('VERSION ""\nBO_ 1 A: 8 N\n SG_ P M : 0|4@1+ (1,0) [0|0] "" N\n SG_ Q m1M : 4|4@1+ (1,0) [0|0] "" N\n SG_ X m2 : 8|8@1+ (1,0) [0|0] "" N\n', 'h.dbc'),
+    /h\.dbc:2: message A: signal X \(m2\) could belong to P or Q; extended multiplexing needs an SG_MUL_VAL_ line/);
   assert.throws(() => parseDbc('\n  \n', 'f.dbc'), /f\.dbc:1: the file is empty/);
   assert.throws(() => parseDbc('VERSION "x"\nNS_ :\nBS_:\nBU_: A\n', 'g.dbc'), /g\.dbc:1: no messages \(BO_\) defined/);
   const bin = tempFile('bin.dbc', Uint8Array.from([0x42, 0x4f, 0x5f, 0x20, 0x00, 0x01, 0xff, 0x10]));

@@ -106,6 +106,8 @@ class Parser {
   #i = 0;
   readonly dbc: Dbc = { version: '', nodes: [], messages: [], valueTables: new Map(), attributeDefs: new Map(), comment: '' };
   readonly #byKey = new Map<string, DbcMessage>();
+  /** The BO_ line of each message, for errors found after the whole file is read. */
+  readonly #lineOf = new Map<DbcMessage, number>();
   readonly #p: Pending = { valueTypes: [], muxVals: [], vals: [], comments: [], attrs: [], defaults: new Map() };
 
   constructor(readonly tokens: Token[], readonly source: string) {}
@@ -271,6 +273,7 @@ class Parser {
     if (this.#byKey.has(key)) this.fail(line, `message ${name}: id ${rawId} already used by ${this.#byKey.get(key)!.name}`);
     Object.assign(msg, { id, ext });
     this.#byKey.set(key, msg);
+    this.#lineOf.set(msg, line);
     this.dbc.messages.push(msg);
     return msg;
   }
@@ -446,27 +449,28 @@ class Parser {
       if (!sw || !sw.multiplexor) this.fail(mv.line, `SG_MUL_VAL_: ${r.msg.name}.${mv.switch} is not a multiplexor signal (M or mNM) of that message`);
       r.sig!.muxedBy = { signal: mv.switch, ranges: mv.ranges };
     }
-    for (const msg of this.dbc.messages) resolveMultiplexing(msg, this.source);
+    for (const msg of this.dbc.messages) resolveMultiplexing(msg, this.source, this.#lineOf.get(msg) ?? 0);
     if (this.dbc.messages.length === 0) this.fail(1, 'no messages (BO_) defined: nothing to decode');
     return this.dbc;
   }
 }
 
 /** Gives every mN signal its switch (SG_MUL_VAL_ when present, else the message's only multiplexor) and rejects cycles. */
-function resolveMultiplexing(msg: DbcMessage, source: string): void {
+function resolveMultiplexing(msg: DbcMessage, source: string, line: number): void {
   const switches = msg.signals.filter((s) => s.multiplexor);
   for (const sig of msg.signals) {
     if (sig.muxedBy || typeof sig.mux !== 'number') continue;
-    if (switches.length === 1 && switches[0] !== sig) sig.muxedBy = { signal: switches[0].name, ranges: [[sig.mux, sig.mux]] };
-    else if (switches.length === 0) throw new DbcParseError(source, 0, `message ${msg.name}: multiplexed signals (mN) without a multiplexor (M)`);
-    else throw new DbcParseError(source, 0, `message ${msg.name}: signal ${sig.name} (m${sig.mux}) could belong to ${switches.map((s) => s.name).join(' or ')}; extended multiplexing needs an SG_MUL_VAL_ line naming its multiplexor`);
+    const candidates = switches.filter((s) => s !== sig);
+    if (candidates.length === 1) sig.muxedBy = { signal: candidates[0].name, ranges: [[sig.mux, sig.mux]] };
+    else if (candidates.length === 0) throw new DbcParseError(source, line, `message ${msg.name}: multiplexed signals (mN) without a multiplexor (M)`);
+    else throw new DbcParseError(source, line, `message ${msg.name}: signal ${sig.name} (m${sig.mux}) could belong to ${candidates.map((s) => s.name).join(' or ')}; extended multiplexing needs an SG_MUL_VAL_ line naming its multiplexor`);
   }
   // A switch chain must end at an unconditional signal.
   for (const sig of msg.signals) {
     const seen = new Set<string>([sig.name]);
     let cond = sig.muxedBy;
     while (cond) {
-      if (seen.has(cond.signal)) throw new DbcParseError(source, 0, `message ${msg.name}: the multiplexors of ${sig.name} form a cycle (${[...seen].join(' → ')} → ${cond.signal})`);
+      if (seen.has(cond.signal)) throw new DbcParseError(source, line, `message ${msg.name}: the multiplexors of ${sig.name} form a cycle (${[...seen].join(' → ')} → ${cond.signal})`);
       seen.add(cond.signal);
       cond = msg.signals.find((s) => s.name === cond!.signal)?.muxedBy ?? null;
     }
