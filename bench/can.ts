@@ -1,7 +1,8 @@
 // Benchmark: a candump log replayed as fast as possible through DBC decode + live keys + can_messages
-// history, in a real runtime (in-memory store and history). Prints frames/s, loss and RSS.
+// history, in a real runtime (in-memory store and history). Prints frames/s, loss and RSS. The DBC is
+// manifests/cea.dbc plus value tables on the SCD30 channels and an extended-multiplexed message.
 // Usage: node --import tsx bench/can.ts [frames=200000]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../core/clock-fake.ts';
@@ -12,20 +13,44 @@ import { VirtualCanBus } from '../adapters/can/virtual-bus.ts';
 import canAdapter from '../adapters/can/adapter.ts';
 import decoderPlugin from '../plugins/can-decoder/plugin.ts';
 import { GreenhouseSim } from '../sim/greenhouse.ts';
+import { DbcTrafficSim } from '../sim/dbc-traffic.ts';
+import { parseDbc } from '../adapters/can/dbc/parse.ts';
 import { testManifest } from '../test/helpers/manifest.ts';
 
 const target = Number(process.argv[2] ?? 200_000);
 const dir = mkdtempSync(join(tmpdir(), 'fg-bench-can-'));
 const log = join(dir, 'bench.log');
+const dbcPath = join(dir, 'cea-rich.dbc');
+writeFileSync(dbcPath, readFileSync(new URL('../manifests/cea.dbc', import.meta.url), 'utf8') + `
+BO_ 2147484672 Paged: 8 GATEWAY
+ SG_ Page M : 0|4@1+ (1,0) [0|15] "" GATEWAY
+ SG_ Sub m1M : 4|4@1+ (1,0) [0|15] "" GATEWAY
+ SG_ Mode m1 : 8|3@1+ (1,0) [0|7] "" GATEWAY
+ SG_ A m2 : 16|16@1- (0.1,0) [-100|100] "" GATEWAY
+ SG_ B m3 : 16|8@1+ (1,0) [0|200] "" GATEWAY
+ SG_ C m5 : 8|16@0+ (0.01,0) [0|500] "" GATEWAY
 
-// A log from the greenhouse simulator: 16 frames per round.
+VAL_ 257 Channel 0 "CO2" 1 "Temperature" 2 "RH" ;
+VAL_ 273 Channel 0 "CO2" 1 "Temperature" 2 "RH" ;
+VAL_ 289 Channel 0 "CO2" 1 "Temperature" 2 "RH" ;
+VAL_ 2147484672 Mode 0 "Off" 1 "Low" 2 "High" ;
+SG_MUL_VAL_ 2147484672 Sub Page 1-1;
+SG_MUL_VAL_ 2147484672 Mode Page 1-1;
+SG_MUL_VAL_ 2147484672 A Sub 2-2;
+SG_MUL_VAL_ 2147484672 B Sub 3-4;
+SG_MUL_VAL_ 2147484672 C Page 5-5;
+`);
+
+// A log from the greenhouse simulator (16 frames per round) plus 4 extended-multiplexed frames per round.
 const clock = new FakeClock(Date.UTC(2026, 0, 1));
 const bus = new VirtualCanBus('can0', clock);
 const sim = new GreenhouseSim(bus, clock, { periodMs: 1000, timeScale: 60, seed: 1 });
+const paged = new DbcTrafficSim(bus, clock, parseDbc(readFileSync(dbcPath, 'utf8'), dbcPath), { defaultCycleMs: 0, seed: 1 });
 const lines: string[] = [];
 bus.attach('rx').onFrame((f) => lines.push(formatCandumpLine(f)));
 while (lines.length < target) {
   sim.emitRound();
+  for (let i = 0; i < 4; i++) paged.send('Paged');
   await clock.advance(1000);
 }
 writeFileSync(log, lines.join('\n') + '\n');
@@ -45,7 +70,7 @@ const sensors = Object.entries(rooms).flatMap(([k, m]) => [
 
 const { root } = memoryLog('warn');
 const manifest = testManifest(
-  [{ id: 'decoder', use: 'can-decoder', adapters: { can: 'canbus' }, config: { dbc: 'manifests/cea.dbc', sensors, history: { batchSize: 2000 } } }],
+  [{ id: 'decoder', use: 'can-decoder', adapters: { can: 'canbus' }, config: { dbc: dbcPath, sensors, history: { batchSize: 2000 } } }],
   { adapters: [{ id: 'canbus', kind: 'can', driver: 'real', options: { source: 'replay', interface: 'can0', replay: { path: log, speed: 'max', timestamps: 'log' }, sim: { periodMs: 1000, timeScale: 1, seed: 1 } } }] },
 );
 const rssBefore = process.memoryUsage().rss;

@@ -9,12 +9,13 @@ export interface CanAdapterOptions {
   /** SocketCAN interface name. */
   interface: string;
   replay: { path: string; speed: 'max' | number; timestamps: 'log' | 'now' };
-  sim: { periodMs: number; timeScale: number; seed: number };
+  /** Simulator: the greenhouse boxes, or (with `dbc`) every message of that DBC at its cycle time. */
+  sim: { periodMs: number; timeScale: number; seed: number; dbc: string; defaultCycleMs: number };
 }
 
 export default defineAdapter<CanAdapterOptions, CanChannel>({
   kind: 'can',
-  description: 'A CAN bus: SocketCAN interface (Node only), candump log replay, or the greenhouse sensor-box simulator.',
+  description: 'A CAN bus: SocketCAN interface (Node only), candump log replay, or a simulator (the greenhouse sensor boxes, or any DBC at its cycle times).',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -26,7 +27,7 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
         additionalProperties: false,
         default: {},
         properties: {
-          path: { type: 'string', default: '', description: 'candump -l log file (source "replay").' },
+          path: { type: 'string', default: '', description: 'Log file for source "replay": candump -l / python-can .log, or Vector .asc (by extension).' },
           speed: { oneOf: [{ const: 'max' }, { type: 'number', exclusiveMinimum: 0 }], default: 1, description: '"max" = as fast as possible; 1 = real time; 10 = ten times faster.' },
           timestamps: { enum: ['log', 'now'], default: 'now', description: '"log" keeps logged times; "now" shifts them to the replay time.' },
         },
@@ -39,6 +40,8 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
           periodMs: { type: 'integer', minimum: 1, default: 1000, description: 'Real ms between rounds of frames (1 Hz boxes).' },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Speed of the climate model (day/night cycle).' },
           seed: { type: 'integer', default: 1 },
+          dbc: { type: 'string', default: '', description: 'Simulate this DBC instead of the greenhouse: every message at its GenMsgCycleTime with plausible values.' },
+          defaultCycleMs: { type: 'integer', minimum: 0, default: 1000, description: 'With dbc: period of messages without a cycle time (0 = not sent).' },
         },
       },
     },
@@ -51,9 +54,17 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
   },
   async sim(options, ctx) {
     if (options.source === 'replay') return openReplay(options, ctx.clock);
-    const [{ VirtualCanBus }, { GreenhouseSim }] = await Promise.all([import('./virtual-bus.ts'), import('../../sim/greenhouse.ts')]);
+    const { VirtualCanBus } = await import('./virtual-bus.ts');
     const bus = new VirtualCanBus(ctx.id, ctx.clock);
-    const sim = ctx.world.get(`sim:${ctx.id}`, () => new GreenhouseSim(bus, ctx.clock, options.sim), (s) => s.stop());
+    let sim: { start(): void; stop(): void };
+    if (options.sim.dbc) {
+      const [{ DbcTrafficSim }, { loadDbc }] = await Promise.all([import('../../sim/dbc-traffic.ts'), import('./dbc/load.ts')]);
+      const { dbc } = await loadDbc(options.sim.dbc);
+      sim = ctx.world.get(`sim:${ctx.id}`, () => new DbcTrafficSim(bus, ctx.clock, dbc, { defaultCycleMs: options.sim.defaultCycleMs ?? 1000, seed: options.sim.seed }), (s) => s.stop());
+    } else {
+      const { GreenhouseSim } = await import('../../sim/greenhouse.ts');
+      sim = ctx.world.get(`sim:${ctx.id}`, () => new GreenhouseSim(bus, ctx.clock, options.sim), (s) => s.stop());
+    }
     const channel = bus.attach('gateway');
     sim.start();
     return {

@@ -1,21 +1,30 @@
-// The candump log format (can-utils `candump -l`, python-can): `(1734001123.123456) can0 123#AAFF0410`.
-// Parsing and formatting, plus a buffered writer; the replay channel is in replay.ts.
+// The candump log format (can-utils `candump -l`, python-can's CanutilsLogWriter):
+// `(1734001123.123456) can0 123#AAFF0410`, with an optional direction (` R` received, ` T` sent, as
+// python-can and `candump -x` write), remote frames `123#R`, CAN FD `123##<flags><data>` and
+// classic 9..15 DLC `_<dlc>` suffixes. Parsing and formatting, plus a buffered writer.
 import { open, type FileHandle } from 'node:fs/promises';
 import type { CanFrame } from './types.ts';
 
 const CAN_ERR_FLAG = 0x20000000;
-const LINE = /^\((\d+)\.(\d{1,9})\)\s+(\S+)\s+([0-9A-Fa-f]{3}|[0-9A-Fa-f]{8})#(R\d?|[0-9A-Fa-f]*)\s*$/;
+const LINE = /^\((\d+)\.(\d{1,9})\)\s+(\S+)\s+([0-9A-Fa-f]{3}|[0-9A-Fa-f]{8})#(#[0-9A-Fa-f])?(R\d{0,2}|[0-9A-Fa-f]*)(?:_[0-9A-Fa-f])?(?:\s+([RT]))?\s*$/;
+const FD_LENGTHS = new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 32, 48, 64]);
+/** Longer lines are not candump lines (64 data bytes with the longest header fit in ~200). */
+export const CANDUMP_MAX_LINE = 512;
 
 export interface CandumpRecord {
   frame: CanFrame;
   iface: string;
+  /** `rx`/`tx` when the line carries ` R`/` T`; null otherwise. */
+  direction: 'rx' | 'tx' | null;
 }
 
-/** Parses one log line; returns null for a line that is not a classic CAN frame (CAN FD `##`, garbage). */
+/** Parses one log line; returns null for a line that is not a CAN frame (garbage, too long, odd payload). */
 export function parseCandumpLine(line: string): CandumpRecord | null {
+  if (line.length > CANDUMP_MAX_LINE) return null;
   const m = LINE.exec(line);
   if (!m) return null;
-  const [, sec, frac, iface, idText, payload] = m;
+  const [, sec, frac, iface, idText, fdFlags, payload, dir] = m;
+  const direction = dir === 'R' ? 'rx' : dir === 'T' ? 'tx' : null;
   const ts = Number(sec) * 1000 + Number(frac.padEnd(6, '0').slice(0, 6)) / 1000;
   let id = parseInt(idText, 16);
   const ext = idText.length === 8;
@@ -25,14 +34,18 @@ export function parseCandumpLine(line: string): CandumpRecord | null {
     id &= 0x1fffffff;
   }
   if (payload.startsWith('R')) {
-    return { iface, frame: { id, ext, rtr: true, data: new Uint8Array(0), ts } };
+    if (fdFlags) return null; // CAN FD has no remote frames
+    return { iface, direction, frame: { id, ext, rtr: true, data: new Uint8Array(0), ts } };
   }
-  if (payload.length % 2 !== 0 || payload.length > 16) return null;
-  const data = new Uint8Array(payload.length / 2);
+  if (payload.length % 2 !== 0) return null;
+  const length = payload.length / 2;
+  if (fdFlags ? !FD_LENGTHS.has(length) : length > 8) return null;
+  const data = new Uint8Array(length);
   for (let i = 0; i < data.length; i++) data[i] = parseInt(payload.slice(i * 2, i * 2 + 2), 16);
   const frame: CanFrame = { id, ext: ext && !err, data, ts };
   if (err) frame.err = true;
-  return { iface, frame };
+  if (fdFlags) frame.fd = true;
+  return { iface, direction, frame };
 }
 
 /** Formats a frame as candump does (extended and error ids with 8 digits, µs timestamps). */
@@ -44,7 +57,8 @@ export function formatCandumpLine(frame: CanFrame, iface = 'can0'): string {
   const id = idValue.toString(16).toUpperCase().padStart(frame.ext || frame.err ? 8 : 3, '0');
   let payload = '';
   if (frame.rtr) payload = 'R';
-  else for (const b of frame.data) payload += b.toString(16).toUpperCase().padStart(2, '0');
+  else if (frame.fd) payload = '#0';
+  if (!frame.rtr) for (const b of frame.data) payload += b.toString(16).toUpperCase().padStart(2, '0');
   return `(${sec}.${frac}) ${iface} ${id}#${payload}`;
 }
 

@@ -1,9 +1,10 @@
-// A candump log as a CAN source: frames are delivered in log order either as fast as possible
+// A recorded log as a CAN source (candump/python-can `.log`, or Vector/python-can `.asc`): frames are delivered in log order either as fast as possible
 // (benchmarks, back-filling history) or paced by their timestamps (real time or scaled), on the
 // injected clock so a test can drive it.
 import { createReadStream } from 'node:fs';
 import type { Clock } from '../../core/clock.ts';
-import { parseCandumpLine } from './candump.ts';
+import { CANDUMP_MAX_LINE, type CandumpRecord, parseCandumpLine } from './candump.ts';
+import { AscReader } from './asc.ts';
 import { type CanChannelStats, type CanFrame, type FiniteCanChannel, type FrameListener, FrameFanout } from './types.ts';
 
 export interface ReplayOptions {
@@ -14,6 +15,8 @@ export interface ReplayOptions {
   timestamps: 'log' | 'now';
   /** Only frames logged on this interface (candump logs of several interfaces); empty = all. */
   iface?: string;
+  /** `asc` for Vector ASCII logs; by default from the file name (`.asc`), else candump. */
+  format?: 'candump' | 'asc';
   /** Wait for `start()` instead of starting when the first listener is added. */
   manualStart?: boolean;
 }
@@ -26,7 +29,7 @@ export class ReplayChannel implements FiniteCanChannel {
   #resolveDone!: () => void;
   #rejectDone!: (err: unknown) => void;
   readonly done: Promise<void>;
-  /** Lines that were not classic CAN frames (CAN FD, garbage); counted in `stats().dropped` too. */
+  /** Lines that were not CAN frames (garbage, longer than CANDUMP_MAX_LINE); counted in `stats().dropped` too. */
   badLines = 0;
 
   constructor(readonly options: ReplayOptions, readonly clock: Clock) {
@@ -88,9 +91,12 @@ export class ReplayChannel implements FiniteCanChannel {
     let startMono = 0;
     let rest = '';
     const stream = createReadStream(this.options.path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    const asc = (this.options.format ?? (/\.asc$/i.test(this.options.path) ? 'asc' : 'candump')) === 'asc' ? new AscReader() : null;
+    const parse = (line: string): CandumpRecord | 'skip' | null => (asc ? (line.length > CANDUMP_MAX_LINE ? null : asc.parse(line)) : parseCandumpLine(line));
     const deliver = async (line: string): Promise<void> => {
       if (line.length === 0) return;
-      const rec = parseCandumpLine(line);
+      const rec = parse(line);
+      if (rec === 'skip') return;
       if (!rec) {
         this.badLines++;
         this.#stats.dropped++;
@@ -113,6 +119,8 @@ export class ReplayChannel implements FiniteCanChannel {
       this.#stats.received++;
       this.#fanout.emit(frame);
     };
+    // A line without an end (a binary file) is dropped once it passes the limit, not accumulated.
+    let overlong = false;
     try {
       for await (const chunk of stream) {
         if (this.#abort.signal.aborted) return;
@@ -120,10 +128,22 @@ export class ReplayChannel implements FiniteCanChannel {
         rest = lines.pop() ?? '';
         for (const line of lines) {
           if (this.#abort.signal.aborted) return;
+          if (overlong) {
+            overlong = false;
+            continue;
+          }
           await deliver(line.trimEnd());
         }
+        if (rest.length > CANDUMP_MAX_LINE) {
+          if (!overlong) {
+            this.badLines++;
+            this.#stats.dropped++;
+          }
+          overlong = true;
+          rest = '';
+        }
       }
-      await deliver(rest.trimEnd());
+      if (!overlong) await deliver(rest.trimEnd());
     } finally {
       stream.destroy();
     }

@@ -11,7 +11,9 @@ export interface CanFrame {
   rtr?: boolean;
   /** An error frame: `id` carries the kernel's CAN_ERR_* class bits, `data` the details. */
   err?: boolean;
-  /** 0..8 data bytes; the DLC is `data.length`. */
+  /** A CAN FD frame (candump `##`): up to 64 data bytes. */
+  fd?: boolean;
+  /** 0..8 data bytes (up to 64 for CAN FD); the DLC is `data.length`. */
   data: Uint8Array;
   /** Reception time, ms since the epoch (fractional for µs resolution). */
   ts: number;

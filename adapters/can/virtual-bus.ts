@@ -71,13 +71,13 @@ export class VirtualCanChannel implements CanChannel {
       this.#stats.dropped++;
       return Promise.reject(new CanChannelClosedError(this.description, state));
     }
-    if (frame.data.length > 8) return Promise.reject(new RangeError(`${this.description}: ${frame.data.length} data bytes; classic CAN carries at most 8`));
+    if (frame.data.length > (frame.fd ? 64 : 8)) return Promise.reject(new RangeError(`${this.description}: ${frame.data.length} data bytes; ${frame.fd ? 'CAN FD carries at most 64' : 'classic CAN carries at most 8'}`));
     const max = frame.ext ? 0x1fffffff : 0x7ff;
     if (!Number.isInteger(frame.id) || frame.id < 0 || frame.id > max) {
       return Promise.reject(new RangeError(`${this.description}: id ${frame.id} out of range for a ${frame.ext ? '29' : '11'}-bit identifier`));
     }
     this.#stats.sent++;
-    this.bus._transmit(this, { id: frame.id, ext: frame.ext, rtr: frame.rtr, data: frame.data, ts: frame.ts ?? this.bus.clock.now() });
+    this.bus._transmit(this, { id: frame.id, ext: frame.ext, rtr: frame.rtr, fd: frame.fd, data: frame.data, ts: frame.ts ?? this.bus.clock.now() });
     return Promise.resolve();
   }
 

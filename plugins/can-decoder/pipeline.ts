@@ -3,8 +3,8 @@
 // so a replayed log runs at tens of thousands of frames per second.
 import type { CanFrame } from '../../adapters/can/types.ts';
 import { hexBytes, hexId } from '../../adapters/can/types.ts';
-import type { DbcDecoder } from './dbc/decode.ts';
-import type { Dbc } from './dbc/parse.ts';
+import type { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
+import type { Dbc } from '../../adapters/can/dbc/parse.ts';
 import type { SensorMapping } from './config.ts';
 import type { HistoryBatcher } from './history.ts';
 import type { LiveSensors } from './live.ts';
@@ -14,6 +14,8 @@ export interface CanSignalMessage {
   node: string;
   ts: number;
   values: Record<string, number>;
+  /** VAL_ labels of enum signals (their numbers stay in `values`); null when none. */
+  labels: Record<string, string> | null;
   /** Mapped sensors whose calibrated value was outside their min/max: name → value. */
   invalid: Record<string, number> | null;
 }
@@ -78,7 +80,7 @@ export class CanPipeline {
       }
     }
     if (this.opts.history) {
-      const decoded = invalid ? { ...values, _invalid: Object.keys(invalid) } : values;
+      const decoded = decodedData(values, r.labels, invalid ? Object.keys(invalid) : null);
       this.opts.history.add({
         timestamp: frame.ts,
         can_id: hexId(frame),
@@ -90,6 +92,15 @@ export class CanPipeline {
       });
       this.counts.rows++;
     }
-    this.opts.publish?.({ message: message.name, node: message.transmitter, ts: frame.ts, values, invalid });
+    this.opts.publish?.({ message: message.name, node: message.transmitter, ts: frame.ts, values, labels: r.labels, invalid });
   }
+}
+
+/** The `decoded_data` object: values, then `_labels` (enum labels) and `_invalid` (flagged signals) when any. */
+export function decodedData(values: Record<string, number>, labels: Record<string, string> | null, invalid: string[] | null): Record<string, unknown> {
+  if (!labels && !invalid) return values;
+  const out: Record<string, unknown> = { ...values };
+  if (labels) out._labels = labels;
+  if (invalid) out._invalid = invalid;
+  return out;
 }

@@ -6,8 +6,9 @@
 // At the end an integrity check compares both sides: the SQLite rows (the first of any duplicates on
 // the table's key (timestamp, can_id, raw_data), as ON CONFLICT keeps the first) against the
 // PostgreSQL rows in the same time range, by count and by a checksum over a canonical form of each
-// row (timestamp in integer microseconds, text columns, dlc, decoded_data as sorted-key JSON)
-// computed the same way for both sides. A mismatch names the rows and columns that differ; exit 1.
+// row (timestamp in integer microseconds, text columns, dlc, decoded_data as sorted-key JSON whose
+// numbers keep their exact digits: exact-json.ts) computed the same way for both sides; decoded_data
+// is read from PostgreSQL as text, never through JavaScript numbers. A mismatch names the rows and columns that differ; exit 1.
 // The connection string's user and password are never printed.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { loadSqlJs } from '../../core/store/sqlite.ts';
 import type { MigrateArgs } from '../../core/cli/args.ts';
 import type { MigrateIo } from '../../core/cli/migrate.ts';
 import { PgCanSink, describeDatabase, toPgRow } from './sink.ts';
+import { canonicalJsonText } from './exact-json.ts';
 
 /** One row in the canonical form both sides are compared in. */
 export interface CanonicalRow {
@@ -28,7 +30,7 @@ export interface CanonicalRow {
   message_type: string | null;
   dlc: number | null;
   raw_data: string;
-  /** Sorted-key JSON text, or null. */
+  /** Sorted-key JSON text with numbers exactly as written (scale kept, like jsonb), or null. */
   decoded: string | null;
 }
 
@@ -59,14 +61,6 @@ export function timestampMicros(v: unknown): bigint | null {
   return BigInt(ms) * 1000n + BigInt((frac + '000000').slice(0, 6));
 }
 
-/** JSON with object keys sorted at every level, so equal documents have one text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const o = value as Record<string, unknown>;
-  return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-}
-
 /** The line hashed per row; the same function for both sides. */
 export function canonicalLine(r: CanonicalRow): string {
   const f = (v: string | number | null) => (v === null ? '\\N' : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n'));
@@ -91,12 +85,12 @@ export function fromSqlite(row: Record<string, unknown>): CanonicalRow | string 
   const us = timestampMicros(row.timestamp);
   if (us === null) return `unparsable timestamp ${JSON.stringify(row.timestamp)}`;
   const p = toPgRow({ ts: 0, data: { ...row, timestamp: 0 } });
-  return { us: us.toString(), can_id: p.can_id, node_id: p.node_id, message_type: p.message_type, dlc: p.dlc, raw_data: p.raw_data, decoded: p.decoded_data === null ? null : canonicalJson(JSON.parse(p.decoded_data)) };
+  return { us: us.toString(), can_id: p.can_id, node_id: p.node_id, message_type: p.message_type, dlc: p.dlc, raw_data: p.raw_data, decoded: p.decoded_data === null ? null : canonicalJsonText(p.decoded_data) };
 }
 
 function fromPostgres(row: Record<string, unknown>): CanonicalRow {
   const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
-  return { us: String(row.us), can_id: String(row.can_id), node_id: s(row.node_id), message_type: s(row.message_type), dlc: row.dlc === null ? null : Number(row.dlc), raw_data: String(row.raw_data), decoded: row.decoded_data === null ? null : canonicalJson(row.decoded_data) };
+  return { us: String(row.us), can_id: String(row.can_id), node_id: s(row.node_id), message_type: s(row.message_type), dlc: row.dlc === null ? null : Number(row.dlc), raw_data: String(row.raw_data), decoded: row.decoded_data === null || row.decoded_data === undefined ? null : canonicalJsonText(String(row.decoded_data)) };
 }
 
 const keyOf = (r: CanonicalRow) => `${r.us}\t${r.can_id}\t${r.raw_data}`;
@@ -249,13 +243,17 @@ async function integrityCheck(db: import('sql.js').Database, client: Client, arg
   const unreadable: string[] = [];
   const seen = new Set<string>();
   const stmt = db.prepare(`SELECT rowid AS rid, "timestamp", can_id, node_id, message_type, dlc, raw_data, decoded_data FROM ${src} ORDER BY rowid`);
+  // Walked twice when the check fails; an unreadable row is counted on the first walk only.
+  let walks = 0;
   const sqliteRows = (fn: (rid: unknown, r: CanonicalRow) => void) => {
+    const first = walks++ === 0;
     try {
       while (stmt.step()) {
         const row = stmt.getAsObject() as Record<string, unknown>;
         const c = fromSqlite(row);
-        if (typeof c === 'string') unreadable.push(`rowid ${row.rid}: ${c}`);
-        else fn(row.rid, c);
+        if (typeof c === 'string') {
+          if (first) unreadable.push(`rowid ${row.rid}: ${c}`);
+        } else fn(row.rid, c);
       }
     } finally {
       stmt.reset();
@@ -276,7 +274,7 @@ async function integrityCheck(db: import('sql.js').Database, client: Client, arg
 
   // The PostgreSQL side: every row in the same time range, streamed through a cursor.
   const postgres = new RowChecksum();
-  const select = `SELECT (extract(epoch FROM "timestamp") * 1000000)::int8::text AS us, can_id, node_id, message_type, dlc, raw_data, decoded_data
+  const select = `SELECT (extract(epoch FROM "timestamp") * 1000000)::int8::text AS us, can_id, node_id, message_type, dlc, raw_data, decoded_data::text AS decoded_data
 FROM ${args.table} WHERE "timestamp" BETWEEN to_timestamp(0) + $1::int8 * interval '1 microsecond' AND to_timestamp(0) + $2::int8 * interval '1 microsecond'`;
   const pgRows = async (fn: (r: CanonicalRow) => void) => {
     if (minUs === null || maxUs === null) return;

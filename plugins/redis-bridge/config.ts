@@ -15,6 +15,8 @@ export interface RedisBridgeConfig {
   /** Approximate stream cap (`XADD ... MAXLEN ~ maxLen`). */
   maxLen: number;
   group: string;
+  /** Entries the worker cannot decode go here with the reason (default: `<stream>:dead`). */
+  deadStream: string;
   /** Consumer name in the group; defaults to the plugin id. */
   consumer: string;
   /** `sensor:<name>` / `sensor:<name>:ts` live keys mirrored to Redis with `SET ... EX ttlS`. */
@@ -33,7 +35,7 @@ export interface RedisBridgeConfig {
   flushMs: number;
 }
 
-export const DEFAULTS: Omit<RedisBridgeConfig, 'dbc' | 'consumer'> = {
+export const DEFAULTS: Omit<RedisBridgeConfig, 'dbc' | 'consumer' | 'deadStream'> = {
   url: 'redis://127.0.0.1:6379',
   mode: 'both',
   stream: 'can:raw',
@@ -62,6 +64,7 @@ export const configSchema: JsonSchema = {
     maxLen: { type: 'integer', minimum: 1, default: DEFAULTS.maxLen, description: 'XADD MAXLEN ~ cap.' },
     group: { type: 'string', minLength: 1, default: DEFAULTS.group },
     consumer: { type: 'string', minLength: 1, description: 'Consumer name in the group (default: the plugin id).' },
+    deadStream: { type: 'string', minLength: 1, description: 'Dead-letter stream for entries the worker cannot decode, with the reason (default: <stream>:dead).' },
     ttlS: { type: 'integer', minimum: 1, default: DEFAULTS.ttlS, description: 'TTL of the sensor:<name> keys in Redis.' },
     live: { type: 'boolean', default: DEFAULTS.live },
     readCount: { type: 'integer', minimum: 1, default: DEFAULTS.readCount },
@@ -75,7 +78,8 @@ export const configSchema: JsonSchema = {
 };
 
 export function resolveConfig(raw: Partial<RedisBridgeConfig> & { dbc: string }, id: string): RedisBridgeConfig {
-  return { ...DEFAULTS, consumer: id, ...raw };
+  const c = { ...DEFAULTS, consumer: id, ...raw };
+  return { ...c, deadStream: raw.deadStream ?? `${c.stream}:dead` };
 }
 
 export function checkConfig(c: Partial<RedisBridgeConfig>): string[] {

@@ -7,10 +7,9 @@ import type { Redis as RedisClient, RedisOptions } from 'ioredis';
 import type { CanChannel, CanFrame } from '../../adapters/can/types.ts';
 import type { StateChange } from '../../core/bus.ts';
 import { definePlugin } from '../../core/plugin.ts';
-import { DbcDecoder } from '../can-decoder/dbc/decode.ts';
-import { parseDbc } from '../can-decoder/dbc/parse.ts';
+import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import { HistoryBatcher } from '../can-decoder/history.ts';
-import { loadDbcFile } from '../can-decoder/plugin.ts';
+import { loadDbc, loadDbcSync } from '../../adapters/can/dbc/load.ts';
 import { checkConfig, configSchema, redactUrl, resolveConfig, type RedisBridgeConfig } from './config.ts';
 import { type BridgeRow, compareStreamIds, fieldsFrame, frameFields, frameRow } from './stream.ts';
 
@@ -22,7 +21,17 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
   description: 'Raw CAN frames → Redis stream (XADD MAXLEN ~), a consumer-group worker writing can_messages rows, sensor:* live keys with a TTL; direct history writes while Redis is down.',
   adapters: { can: { kind: 'can', optional: true, description: 'The CAN channel whose frames go to the stream (producer and both modes).' } },
   configSchema,
-  validateConfig: (raw) => checkConfig(raw),
+  validateConfig: (raw) => {
+    const issues = checkConfig(raw);
+    if (typeof raw.dbc === 'string' && raw.dbc) {
+      try {
+        loadDbcSync(raw.dbc);
+      } catch (err) {
+        issues.push(`dbc: ${(err as Error).message}`);
+      }
+    }
+    return issues;
+  },
   async create({ id, config: raw, adapters, store, history, bus, health, scope, log }) {
     const config = resolveConfig(raw, id);
     const issues = checkConfig(config);
@@ -31,13 +40,12 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
     const working = config.mode !== 'producer';
     const channel = adapters.can as CanChannel | undefined;
     if (producing && !channel) throw new Error(`redis-bridge "${id}": mode "${config.mode}" needs the "can" adapter binding`);
-    const dbcFile = await loadDbcFile(config.dbc);
-    const decoder = new DbcDecoder(parseDbc(dbcFile.text, dbcFile.path));
+    const decoder = new DbcDecoder((await loadDbc(config.dbc)).dbc);
     const { Redis } = await import('ioredis');
     const where = redactUrl(config.url);
     const lastIdKey = `redis-bridge:${id}:last_id`;
 
-    const counts = { xadded: 0, xaddFailed: 0, direct: 0, skipped: 0, consumed: 0, duplicates: 0, rows: 0, acked: 0, live: 0 };
+    const counts = { xadded: 0, xaddFailed: 0, direct: 0, skipped: 0, consumed: 0, duplicates: 0, rows: 0, dead: 0, acked: 0, live: 0 };
     let down: { since: number; error: string } | null = { since: scope.clock.now(), error: 'not connected yet' };
     let lastError = '';
 
@@ -86,7 +94,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
     });
     const writeDirect = (frame: CanFrame): void => {
       const row = frameRow(decoder, frame, null);
-      if (!row) {
+      if (typeof row === 'string') {
         counts.skipped++;
         return;
       }
@@ -135,6 +143,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
     };
     const consume = async (entries: Array<[string, string[]]>): Promise<void> => {
       const rows: BridgeRow[] = [];
+      const dead: Array<{ entryId: string; reason: string; fields: string[] }> = [];
       let high = lastId;
       for (const [entryId, fields] of entries) {
         counts.consumed++;
@@ -142,16 +151,25 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
           counts.duplicates++;
           continue;
         }
-        const frame = fieldsFrame(fields);
-        const row = frame ? frameRow(decoder, frame, entryId) : null;
-        if (row) rows.push(row);
-        else counts.skipped++;
+        const frame = fieldsFrame(fields, entryId);
+        const row = typeof frame === 'string' ? frame : frameRow(decoder, frame, entryId);
+        if (typeof row === 'string') dead.push({ entryId, reason: row, fields });
+        else rows.push(row);
         high = entryId;
       }
-      // Rows first (durable), then the high-water mark, then the ack: a crash in between re-delivers
-      // entries that the mark or the newest rows then skip.
+      // Rows and dead letters first (durable), then the high-water mark, then the ack: a crash in
+      // between re-delivers entries that the mark or the newest rows then skip.
       if (rows.length) await history.append(config.series, rows.map((r) => ({ ts: r.timestamp, data: r })));
       counts.rows += rows.length;
+      if (dead.length) {
+        const p = cmd.pipeline();
+        for (const d of dead) p.xadd(config.deadStream, 'MAXLEN', '~', String(config.maxLen), '*', 'reason', d.reason, 'source_stream', config.stream, 'source_id', d.entryId, ...d.fields.slice(0, 40).map((v) => v.slice(0, 1024)));
+        const results = await p.exec();
+        const failed = results?.find(([err]) => err);
+        if (failed) throw new Error(`cannot write ${dead.length} undecodable entries to ${config.deadStream}: ${(failed[0] as Error).message}`);
+        counts.dead += dead.length;
+        log.warn(`${dead.length} ${config.stream} entr${dead.length === 1 ? 'y' : 'ies'} could not be decoded → ${config.deadStream} (first: ${dead[0].entryId}: ${dead[0].reason})`);
+      }
       if (high !== lastId) {
         lastId = high;
         await store.set(lastIdKey, lastId, { durable: false });
@@ -229,7 +247,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
         }
         scope.defer(health.setCheck(`${id}.redis`, () => {
           const c = counts;
-          const stats = `${producing ? `xadd ${c.xadded}, ` : ''}${working ? `consumed ${c.consumed}, rows ${c.rows}, acked ${c.acked}, duplicates ${c.duplicates}, ` : ''}direct rows ${c.direct}, skipped ${c.skipped}, live sets ${c.live}`;
+          const stats = `${producing ? `xadd ${c.xadded}, ` : ''}${working ? `consumed ${c.consumed}, rows ${c.rows}, dead letters ${c.dead} (${config.deadStream}), acked ${c.acked}, duplicates ${c.duplicates}, ` : ''}direct rows ${c.direct}, skipped ${c.skipped}, live sets ${c.live}`;
           if (down) {
             const fallback = producing ? 'falling back to direct history writes' : 'stream worker paused';
             return { ok: false, detail: `Redis ${where} unavailable since ${new Date(down.since).toISOString()} (${lastError || down.error}): ${fallback}, reconnecting with backoff; ${stats}` };

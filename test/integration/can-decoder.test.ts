@@ -92,7 +92,7 @@ test('greenhouse on fake time: live keys, calibration, flags, 10 s TTL and bus-o
 test('the fixture log replayed through the plugin: exact row count and seed row shape', async () => {
   const runtime = await start({ ...SIM, source: 'replay', replay: { path: FIXTURE, speed: 'max', timestamps: 'log' } });
   try {
-    await eventually('the replay decoded', 5000, () => /frames 323, decoded 320, unknown id 1, wrong DLC 1, error frames 1, flagged 0, rows 320 /.test(runtime.health.report().checks['decoder.live']?.detail ?? ''));
+    await eventually('the replay decoded', 5000, () => /frames 324, decoded 320, unknown id 2, wrong DLC 1, error frames 1, remote frames 0, dropped lines 1, flagged 0, rows 320 /.test(runtime.health.report().checks['decoder.live']?.detail ?? ''));
     // The last partial batch is appended by the flush timer (1 s).
     await eventually('320 rows in history', 5000, async () => (await runtime.history.query('can_messages')).length === 320);
   const rows = await runtime.history.query('can_messages');

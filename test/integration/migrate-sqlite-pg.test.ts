@@ -34,6 +34,22 @@ async function seedFile(path: string, tamper = false): Promise<void> {
   db.close();
 }
 
+const EXACT_S = Date.UTC(2030, 0, 1) / 1000;
+const BIG = ['9007199254740993', '18446744073709551615', '-9007199254740995'];
+
+/** Rows whose decoded_data JavaScript numbers cannot hold: integers above 2^53, `23.0`, `1e2`. */
+async function exactFile(path: string, unreadable: boolean): Promise<void> {
+  const SQL = await loadSqlJs();
+  const db = new SQL.Database();
+  db.run(`CREATE TABLE can_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp REAL, can_id TEXT, node_id TEXT, message_type TEXT, dlc INTEGER, raw_data TEXT, decoded_data TEXT)`);
+  const ins = db.prepare('INSERT INTO can_messages (timestamp, can_id, node_id, message_type, dlc, raw_data, decoded_data) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  BIG.forEach((big, i) => ins.run([EXACT_S + i + (unreadable ? 100 : 0), '0x123', 'BOX', 'Counter', 8, `0${i} 00 00 00 00 00 00 00`, `{"counter": ${big}, "t": 23.0, "p": 1e2, "nested": {"b": [${big}, 0.10]}}`]));
+  if (unreadable) ins.run(['not a time', '0x123', 'BOX', 'Counter', 8, '00', '{}']);
+  ins.free();
+  writeFileSync(path, db.export());
+  db.close();
+}
+
 describe('fieldgate migrate sqlite-to-postgres', { skip: postgresSkip }, () => {
   let server: TestPostgres;
   let dir: string;
@@ -53,6 +69,8 @@ describe('fieldgate migrate sqlite-to-postgres', { skip: postgresSkip }, () => {
     dir = mkdtempSync(join(tmpdir(), 'fieldgate-migrate-'));
     await seedFile(join(dir, 'seed.db'));
     await seedFile(join(dir, 'tampered.db'), true);
+    await exactFile(join(dir, 'exact.db'), false);
+    await exactFile(join(dir, 'unreadable.db'), true);
   });
   after(async () => {
     await server?.stop();
@@ -104,5 +122,28 @@ describe('fieldgate migrate sqlite-to-postgres', { skip: postgresSkip }, () => {
     assert.match(r.stderr, /missing in PostgreSQL: SQLite rowid 3000/);
     assert.match(r.stderr, /differs: SQLite rowid 1 .*message_type SQLite=Psychro PostgreSQL=Tampered/);
     assert.ok(!(r.stdout + r.stderr).includes(SECRET), 'password printed');
+  });
+
+  test('integers beyond 2^53 and numbers like 23.0 are copied and compared exactly; a big integer changed by one fails', async () => {
+    const r = await migrate(join(dir, 'exact.db'));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /integrity: OK, 3 row\(s\) match/);
+    const rows = await pg<{ counter: string; t: string; p: string; b0: string; b1: string }>(`SELECT decoded_data->>'counter' AS counter, decoded_data->>'t' AS t, decoded_data->>'p' AS p, decoded_data->'nested'->'b'->>0 AS b0, decoded_data->'nested'->'b'->>1 AS b1 FROM can_messages WHERE message_type = 'Counter' ORDER BY "timestamp"`);
+    assert.deepEqual(rows.map((x) => x.counter), BIG, 'as written, not rounded to a double');
+    assert.deepEqual([rows[0].t, rows[0].p, rows[0].b0, rows[0].b1], ['23.0', '100', BIG[0], '0.10']);
+
+    await pg(`UPDATE can_messages SET decoded_data = jsonb_set(decoded_data, '{counter}', '9007199254740992'::jsonb) WHERE message_type = 'Counter' AND decoded_data->>'counter' = '9007199254740993'`);
+    const t = await migrate(join(dir, 'exact.db'));
+    assert.equal(t.code, 1, t.stdout + t.stderr);
+    assert.match(t.stderr, /INTEGRITY CHECK FAILED/);
+    assert.match(t.stderr, /differs: SQLite rowid 1 .*decoded_data SQLite=\{"counter":9007199254740993,.*PostgreSQL=\{"counter":9007199254740992,/);
+  });
+
+  test('one unreadable row is reported as one', async () => {
+    const r = await migrate(join(dir, 'unreadable.db'));
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /copied 4 row\(s\): 3 inserted, 0 already in PostgreSQL, 1 unreadable/);
+    assert.match(r.stderr, /, 1 unreadable SQLite row\(s\)/);
+    assert.equal((r.stderr.match(/unreadable: rowid 4: unparsable timestamp "not a time"/g) ?? []).length, 1);
   });
 });

@@ -17,7 +17,7 @@ const FIXTURE = new URL('../fixtures/can/greenhouse-20s.log', import.meta.url).p
 
 test('candump lines: standard, extended, error and remote frames, µs timestamps, round trip', () => {
   const std = parseCandumpLine('(1734001123.123456) can0 123#AAFF0410');
-  assert.deepEqual(std, { iface: 'can0', frame: { id: 0x123, ext: false, data: Uint8Array.from([0xaa, 0xff, 0x04, 0x10]), ts: 1734001123123.456 } });
+  assert.deepEqual(std, { iface: 'can0', direction: null, frame: { id: 0x123, ext: false, data: Uint8Array.from([0xaa, 0xff, 0x04, 0x10]), ts: 1734001123123.456 } });
   const ext = parseCandumpLine('(1734001123.000001) vcan1 18FF5001#5E06')!;
   assert.equal(ext.frame.id, 0x18ff5001);
   assert.equal(ext.frame.ext, true);
@@ -25,7 +25,16 @@ test('candump lines: standard, extended, error and remote frames, µs timestamps
   assert.equal(err.frame.err, true);
   assert.equal(err.frame.id, 0x40);
   assert.equal(parseCandumpLine('(1.0) can0 321#R')!.frame.rtr, true);
-  assert.equal(parseCandumpLine('(1.0) can0 123##1AABB'), null, 'CAN FD is not classic CAN');
+  const fd = parseCandumpLine('(1.0) can0 123##1AABBCCDDEEFF001122334455')!;
+  assert.deepEqual([fd.frame.fd, fd.frame.data.length, fd.frame.data[8]], [true, 12, 0x22], 'CAN FD: flags nibble, then 12 bytes');
+  assert.equal(parseCandumpLine('(1.0) can0 123##1AABBCCDDEEFF001122'), null, '9 bytes is not a CAN FD length');
+  // python-can's CanutilsLogWriter (4.1) and candump -x end lines with the direction; remote frames read `R R`.
+  const rx = parseCandumpLine('(1734001123.250000) can0 123#AAFF0410 R')!;
+  assert.deepEqual([rx.direction, rx.frame.data.length], ['rx', 4]);
+  assert.equal(parseCandumpLine('(1.000000) vcan0 18FF5001#5E06 T')!.direction, 'tx');
+  assert.equal(parseCandumpLine('(1.000000) vcan0 321#R R')!.frame.rtr, true);
+  assert.equal(parseCandumpLine('(1.000000) can0 20000080#')!.frame.err, true, "python-can's error frame");
+  assert.equal(parseCandumpLine(`(1.0) can0 123#${'A'.repeat(600)}`), null, 'over the line length limit');
   assert.equal(parseCandumpLine('(1.0) can0 123#ABC'), null, 'odd number of hex digits');
   for (const line of ['(1734001123.123456) can0 123#AAFF0410', '(1734001123.000001) can0 18FF5001#5E06', '(1734001123.500000) can0 20000040#0000000000000000', '(1734001123.000000) can0 7FF#']) {
     assert.equal(formatCandumpLine(parseCandumpLine(line)!.frame), line);
@@ -60,10 +69,10 @@ test('the fixture log replayed as fast as possible: exact frame counts, bad line
   let n = 0;
   replay.onFrame(() => n++);
   await replay.done;
-  // 20 rounds x 16 frames, plus an unknown id, a wrong DLC and an error frame; a CAN FD line and garbage are dropped.
-  assert.equal(n, 323);
-  assert.deepEqual(replay.stats(), { received: 323, sent: 0, errorFrames: 1, dropped: 2, state: 'ended' });
-  assert.equal(replay.badLines, 2);
+  // 20 rounds x 16 frames, plus an unknown id, a wrong DLC, an error frame and a CAN FD frame; garbage is dropped.
+  assert.equal(n, 324);
+  assert.deepEqual(replay.stats(), { received: 324, sent: 0, errorFrames: 1, dropped: 1, state: 'ended' });
+  assert.equal(replay.badLines, 1);
   await assert.rejects(replay.send(), /read-only/);
 });
 

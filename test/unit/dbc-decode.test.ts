@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { DbcParseError, parseDbc } from '../../plugins/can-decoder/dbc/parse.ts';
-import { DbcDecoder, type DecodeResult, encodeMessage } from '../../plugins/can-decoder/dbc/decode.ts';
+import { DbcParseError, parseDbc } from '../../adapters/can/dbc/parse.ts';
+import { DbcDecoder, type DecodeResult, encodeMessage } from '../../adapters/can/dbc/decode.ts';
 
 const DBC = `VERSION "test"
 

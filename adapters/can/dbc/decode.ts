@@ -1,5 +1,6 @@
 // Decodes CAN frames with a parsed DBC. Each signal is compiled once into byte segments (byte,
-// shift, mask, weight), so a frame costs a few shifts per signal whatever the byte order.
+// shift, mask, weight), so a frame costs a few shifts per signal whatever the byte order; switches
+// (multiplexors) are ordered before the signals they select, so extended multiplexing is one pass.
 import { type Dbc, type DbcMessage, type DbcSignal, signalBits } from './parse.ts';
 
 interface Segment {
@@ -17,12 +18,19 @@ interface CompiledSignal {
   signMin: number;
   span: number;
   checkRange: boolean;
+  /** Index (in the message's compiled order) of the switch selecting this signal; -1 = always present. */
+  switchIndex: number;
+  /** Flat [low, high, low, high ...] raw switch values selecting this signal. */
+  ranges: number[];
+  labels: Map<number, string> | null;
 }
 
 interface CompiledMessage {
   message: DbcMessage;
-  mux: CompiledSignal | null;
   signals: CompiledSignal[];
+  /** Per-decode scratch: each signal's raw value and whether it was present. */
+  raws: Float64Array;
+  present: Uint8Array;
 }
 
 export type DecodeFailure = 'unknown-id' | 'dlc' | 'error-frame' | 'remote';
@@ -32,6 +40,8 @@ export interface DecodedFrame {
   message: DbcMessage;
   /** Physical values (raw * factor + offset) by signal name; multiplexed signals only for the active mux value. */
   values: Record<string, number>;
+  /** VAL_ labels of enum signals whose raw value has one (the number stays in `values`); null when none. */
+  labels: Record<string, string> | null;
   /** Signals outside the DBC's [min, max] (ignored when both are 0, DBC's "unspecified"); null when none. */
   outOfRange: string[] | null;
 }
@@ -62,6 +72,34 @@ function segmentsFor(abs: number[], from: number, to: number): Segment[] {
   return out;
 }
 
+/** Signals with every switch before the signals it selects. */
+function switchOrder(signals: DbcSignal[]): DbcSignal[] {
+  const out: DbcSignal[] = [];
+  const placed = new Set<string>();
+  const place = (s: DbcSignal): void => {
+    if (placed.has(s.name)) return;
+    placed.add(s.name);
+    const sw = s.muxedBy && signals.find((x) => x.name === s.muxedBy!.signal);
+    if (sw) place(sw);
+    out.push(s);
+  };
+  for (const s of signals) place(s);
+  return out;
+}
+
+function compileMessage(message: DbcMessage): CompiledMessage {
+  const ordered = switchOrder(message.signals);
+  const signals = ordered.map((sig) => {
+    const c = compileSignal(sig);
+    if (sig.muxedBy) {
+      c.switchIndex = ordered.findIndex((s) => s.name === sig.muxedBy!.signal);
+      c.ranges = sig.muxedBy.ranges.flat();
+    }
+    return c;
+  });
+  return { message, signals, raws: new Float64Array(signals.length), present: new Uint8Array(signals.length) };
+}
+
 function compileSignal(sig: DbcSignal): CompiledSignal {
   const bits = signalBits(sig);
   // abs[v] = frame bit holding value bit v (v = 0 is the least significant).
@@ -74,6 +112,9 @@ function compileSignal(sig: DbcSignal): CompiledSignal {
     signMin: 2 ** (sig.length - 1),
     span: 2 ** sig.length,
     checkRange: !(sig.min === 0 && sig.max === 0) && sig.min <= sig.max,
+    switchIndex: -1,
+    ranges: [],
+    labels: sig.labels && sig.labels.size ? sig.labels : null,
   };
 }
 
@@ -102,6 +143,11 @@ function rawValue(c: CompiledSignal, data: Uint8Array): number {
   }
 }
 
+function inRanges(v: number, ranges: number[]): boolean {
+  for (let i = 0; i < ranges.length; i += 2) if (v >= ranges[i] && v <= ranges[i + 1]) return true;
+  return false;
+}
+
 export interface DecoderCounts {
   decoded: number;
   unknownId: number;
@@ -116,11 +162,7 @@ export class DbcDecoder {
   readonly counts: DecoderCounts = { decoded: 0, unknownId: 0, wrongDlc: 0, errorFrames: 0, remote: 0 };
 
   constructor(readonly dbc: Dbc) {
-    for (const message of dbc.messages) {
-      const signals = message.signals.map(compileSignal);
-      const compiled: CompiledMessage = { message, mux: signals.find((s) => s.sig.mux === 'multiplexor') ?? null, signals };
-      (message.ext ? this.#ext : this.#std).set(message.id, compiled);
-    }
+    for (const message of dbc.messages) (message.ext ? this.#ext : this.#std).set(message.id, compileMessage(message));
   }
 
   /** The message definition for an id, or undefined. */
@@ -135,13 +177,13 @@ export class DbcDecoder {
       return { ok: false, reason: 'error-frame' };
     }
     const c = (frame.ext ? this.#ext : this.#std).get(frame.id);
+    if (frame.rtr) {
+      this.counts.remote++;
+      return { ok: false, reason: 'remote', message: c?.message };
+    }
     if (!c) {
       this.counts.unknownId++;
       return { ok: false, reason: 'unknown-id' };
-    }
-    if (frame.rtr) {
-      this.counts.remote++;
-      return { ok: false, reason: 'remote', message: c.message };
     }
     const data = frame.data;
     if (data.length !== c.message.dlc) {
@@ -149,30 +191,43 @@ export class DbcDecoder {
       return { ok: false, reason: 'dlc', message: c.message };
     }
     const values: Record<string, number> = {};
+    let labels: Record<string, string> | null = null;
     let outOfRange: string[] | null = null;
-    const muxValue = c.mux ? rawValue(c.mux, data) : -1;
+    const { raws, present } = c;
     for (let i = 0; i < c.signals.length; i++) {
       const s = c.signals[i];
       const sig = s.sig;
-      if (typeof sig.mux === 'number' && sig.mux !== muxValue) continue;
-      const value = rawValue(s, data) * sig.factor + sig.offset;
+      present[i] = 0;
+      if (s.switchIndex >= 0 && !(present[s.switchIndex] && inRanges(raws[s.switchIndex], s.ranges))) continue;
+      const raw = rawValue(s, data);
+      raws[i] = raw;
+      present[i] = 1;
+      const value = raw * sig.factor + sig.offset;
       values[sig.name] = value;
+      if (s.labels !== null) {
+        const label = s.labels.get(raw);
+        if (label !== undefined) (labels ??= {})[sig.name] = label;
+      }
       if (s.checkRange && !(value >= sig.min && value <= sig.max)) (outOfRange ??= []).push(sig.name);
     }
     this.counts.decoded++;
-    return { ok: true, message: c.message, values, outOfRange };
+    return { ok: true, message: c.message, values, labels, outOfRange };
   }
 }
 
 /** Encodes physical values into a frame's data (the simulator and tests use it); inverse of decode. */
 export function encodeMessage(message: DbcMessage, values: Record<string, number>): Uint8Array {
   const data = new Uint8Array(message.dlc);
-  const muxSig = message.signals.find((s) => s.mux === 'multiplexor');
-  const muxValue = muxSig ? Math.round(((values[muxSig.name] ?? 0) - muxSig.offset) / muxSig.factor) : -1;
-  for (const sig of message.signals) {
-    if (typeof sig.mux === 'number' && sig.mux !== muxValue) continue;
-    const phys = values[sig.name];
+  // Raw values of the switches written so far: a signal is written only when its switch selects it.
+  const switches = new Map<string, number>();
+  for (const sig of switchOrder(message.signals)) {
+    if (sig.muxedBy) {
+      const sw = switches.get(sig.muxedBy.signal);
+      if (sw === undefined || !sig.muxedBy.ranges.some(([lo, hi]) => sw >= lo && sw <= hi)) continue;
+    }
+    const phys = sig.multiplexor ? values[sig.name] ?? sig.offset : values[sig.name];
     if (phys === undefined) continue;
+    if (sig.multiplexor) switches.set(sig.name, Math.round((phys - sig.offset) / sig.factor));
     const bits = signalBits(sig);
     const abs = sig.byteOrder === 'intel' ? bits : bits.slice().reverse();
     let lo: number;
