@@ -45,7 +45,8 @@ export interface MqttConfig {
   queue: { maxMessages: number; drainBatch: number };
   reconnect: { minMs: number; maxMs: number };
   keepaliveS: number;
-  sparkplug: { enabled: boolean; groupId: string; edgeNodeId: string };
+  /** Devices group state keys (exact or `prefix*`); none = one device `gateway` with every published key. */
+  sparkplug: { enabled: boolean; groupId: string; edgeNodeId: string; devices: Array<{ id: string; keys: string[] }> };
   homeassistant: { enabled: boolean; prefix: string; nodeId: string };
 }
 
@@ -142,6 +143,20 @@ export const configSchema: JsonSchema = {
         enabled: { type: 'boolean', default: false },
         groupId: { type: 'string', pattern: '^[^/#+]+$', default: 'fieldgate' },
         edgeNodeId: { type: 'string', pattern: '^$|^[^/#+]+$', default: '', description: 'Empty = the manifest name.' },
+        devices: {
+          type: 'array',
+          default: [],
+          description: 'Sparkplug devices (one per plugin, say), each with the state keys it reports (exact or prefix*). Empty: one device "gateway" with every published key.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'keys'],
+            properties: {
+              id: { type: 'string', pattern: '^[^/#+]+$' },
+              keys: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+            },
+          },
+        },
       },
     },
     homeassistant: {
@@ -173,7 +188,7 @@ export function resolveConfig(raw: Partial<MqttConfig>, names: { manifest: strin
     queue: { maxMessages: 100000, drainBatch: 500, ...raw.queue },
     reconnect: { minMs: 1000, maxMs: 30000, ...raw.reconnect },
     keepaliveS: raw.keepaliveS ?? 30,
-    sparkplug: { enabled: false, groupId: 'fieldgate', ...raw.sparkplug, edgeNodeId: raw.sparkplug?.edgeNodeId || names.manifest },
+    sparkplug: { enabled: false, groupId: 'fieldgate', devices: [], ...raw.sparkplug, edgeNodeId: raw.sparkplug?.edgeNodeId || names.manifest },
     homeassistant: { enabled: false, prefix: 'homeassistant', ...raw.homeassistant, nodeId: raw.homeassistant?.nodeId || names.manifest.replace(/[^A-Za-z0-9_-]/g, '_') },
   };
 }

@@ -88,9 +88,9 @@ export class MqttLink {
       this.#attempt++;
       const ms = Math.min(c.reconnect.minMs * 2 ** Math.min(this.#attempt - 1, 20), c.reconnect.maxMs);
       client.options.reconnectPeriod = Math.round(ms * (1 + Math.random() * 0.1));
+      this.events.close?.();
       const next = this.events.will?.();
       if (next) client.options.will = { ...next, payload: toBuffer(next.payload) };
-      this.events.close?.();
     });
     client.on('error', (err) => {
       this.lastError = err.message;

@@ -17,6 +17,7 @@ import { Forwarder } from './forwarder.ts';
 import { MqttLink } from './link.ts';
 import { Outbox } from './outbox.ts';
 import { changed, formatValue, KeySelection, topicSafe } from './select.ts';
+import { SparkplugNode } from './sparkplug/node.ts';
 
 export type { MqttConfig } from './config.ts';
 
@@ -86,7 +87,9 @@ export default definePlugin<Partial<MqttConfig>>({
       prefix: config.prefix, service, link, log, broker: where, clientId: config.clientId,
       onOutcome: (s) => m.commands.inc({ ...labels, status: String(s) }),
     });
-    const sparkplug = null as null | { open(): Promise<void>; change(c: StateChange): void; describe(): string; close(): Promise<void>; connect(): Promise<void> };
+    const sparkplug = config.sparkplug.enabled
+      ? new SparkplugNode({ config, store, service, selection, schemas, log, clock, pluginId: id, broker: where, onCommand: (s) => m.commands.inc({ ...labels, status: String(s) }) })
+      : null;
 
     // Change-only publishing of state keys.
     const last = new Map<string, { value: unknown; at: number }>();
@@ -109,7 +112,6 @@ export default definePlugin<Partial<MqttConfig>>({
         await audit.migrate();
         await outbox.open();
         if (outbox.count) log.info(`store and forward: ${outbox.count} message(s) waiting from before the restart; sent once the broker answers`);
-        if (sparkplug) await sparkplug.open();
         if (!selection.empty) {
           scope.defer(bus.subscribe<StateChange>('state/+', (change) => {
             publishKey(change.key, change.value, false);
@@ -158,7 +160,7 @@ export default definePlugin<Partial<MqttConfig>>({
         });
         try {
           await link.open();
-          if (sparkplug) await sparkplug.connect();
+          if (sparkplug) await sparkplug.open();
         } catch (err) {
           throw new Error(`mqtt: cannot start the client for ${where}: ${errorMessage(err)}`, { cause: err });
         }
