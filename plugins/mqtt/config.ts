@@ -7,7 +7,7 @@ export type PayloadFormat = 'json' | 'raw';
 export type Qos = 0 | 1 | 2;
 
 export interface KeyRule {
-  /** A state key, or a prefix ending in `*` (`sensor:*`); `*` alone is every key. */
+  /** A state key, or a pattern where `*` matches any run of characters (`sensor:*`); `*` alone is every key. */
   key: string;
   /** Numbers: publish only when the change exceeds this (absolute). 0 = every change. */
   deadband?: number;
@@ -29,6 +29,8 @@ export interface MqttConfig {
   prefix: string;
   publish: {
     keys: Array<string | KeyRule>;
+    /** Keys never published even when a pattern matches (`sensor:*:ts`). */
+    exclude: string[];
     /** Bus topic patterns (`production/+`) mirrored to `<prefix>/bus/<topic>` as JSON. */
     topics: string[];
     format: PayloadFormat;
@@ -45,9 +47,10 @@ export interface MqttConfig {
   queue: { maxMessages: number; drainBatch: number };
   reconnect: { minMs: number; maxMs: number };
   keepaliveS: number;
-  /** Devices group state keys (exact or `prefix*`); none = one device `gateway` with every published key. */
+  /** Devices group published state keys (exact or with `*`); none = one device `gateway` with every published key. */
   sparkplug: { enabled: boolean; groupId: string; edgeNodeId: string; devices: Array<{ id: string; keys: string[] }> };
-  homeassistant: { enabled: boolean; prefix: string; nodeId: string };
+  /** `entities` overrides the guessed device class / unit per state key. */
+  homeassistant: { enabled: boolean; prefix: string; nodeId: string; entities: Record<string, { device_class?: string; unit_of_measurement?: string; state_class?: string }> };
 }
 
 const qos: JsonSchema = { type: 'integer', enum: [0, 1, 2] };
@@ -99,8 +102,9 @@ export const configSchema: JsonSchema = {
               },
             ],
           },
-          description: 'State keys published at <prefix>/<key> (a trailing * matches a prefix).',
+          description: 'State keys published at <prefix>/<key>; * matches any run of characters (sensor:*).',
         },
+        exclude: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Keys never published, even when matched (sensor:*:ts).' },
         topics: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Bus topic patterns mirrored to <prefix>/bus/<topic>.' },
         format: { ...format, default: 'json', description: 'json: the value as JSON; raw: strings bare, other values as JSON.' },
         qos: { ...qos, default: 1 },
@@ -167,6 +171,16 @@ export const configSchema: JsonSchema = {
         enabled: { type: 'boolean', default: false },
         prefix: { type: 'string', default: 'homeassistant' },
         nodeId: { type: 'string', pattern: '^$|^[A-Za-z0-9_-]+$', default: '', description: 'Empty = the manifest name (non [A-Za-z0-9_-] replaced by _).' },
+        entities: {
+          type: 'object',
+          default: {},
+          description: 'Per state key: device_class, unit_of_measurement, state_class instead of the guess from the key name.',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { device_class: { type: 'string' }, unit_of_measurement: { type: 'string' }, state_class: { type: 'string' } },
+          },
+        },
       },
     },
   },
@@ -182,14 +196,14 @@ export function resolveConfig(raw: Partial<MqttConfig>, names: { manifest: strin
     password: raw.password ?? '',
     tls: { ca: '', cert: '', key: '', rejectUnauthorized: true, ...raw.tls },
     prefix: (raw.prefix ?? 'fieldgate').replace(/\/+$/, ''),
-    publish: { keys: [], topics: [], format: 'json', qos: 1, retain: true, deadband: 0, maxIntervalMs: 0, ...p },
+    publish: { keys: [], exclude: [], topics: [], format: 'json', qos: 1, retain: true, deadband: 0, maxIntervalMs: 0, ...p },
     commands: { enabled: true, schemas: null, ...raw.commands },
     maxPayloadBytes: raw.maxPayloadBytes ?? 16384,
     queue: { maxMessages: 100000, drainBatch: 500, ...raw.queue },
     reconnect: { minMs: 1000, maxMs: 30000, ...raw.reconnect },
     keepaliveS: raw.keepaliveS ?? 30,
     sparkplug: { enabled: false, groupId: 'fieldgate', devices: [], ...raw.sparkplug, edgeNodeId: raw.sparkplug?.edgeNodeId || names.manifest },
-    homeassistant: { enabled: false, prefix: 'homeassistant', ...raw.homeassistant, nodeId: raw.homeassistant?.nodeId || names.manifest.replace(/[^A-Za-z0-9_-]/g, '_') },
+    homeassistant: { enabled: false, prefix: 'homeassistant', entities: {}, ...raw.homeassistant, nodeId: raw.homeassistant?.nodeId || names.manifest.replace(/[^A-Za-z0-9_-]/g, '_') },
   };
 }
 
@@ -201,7 +215,6 @@ export function checkConfig(c: MqttConfig): string[] {
   c.publish.keys.forEach((k, i) => {
     const key = typeof k === 'string' ? k : k.key;
     if (/[#+]/.test(key)) issues.push(`publish.keys[${i}]: "${key}" contains an MQTT wildcard (# or +)`);
-    if (key.includes('*') && !key.endsWith('*')) issues.push(`publish.keys[${i}]: "${key}": * is only allowed at the end`);
   });
   return issues;
 }

@@ -7,6 +7,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Manifest } from '../../core/manifest/types.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { JsonSchema } from '../../core/schema.ts';
+import type { RouteRegistry } from '../../core/http-routes.ts';
 import { Tokens } from '../../core/tokens.ts';
 import { AuditLog } from '../http-api/audit.ts';
 import { CommandService } from '../http-api/command-service.ts';
@@ -14,16 +15,20 @@ import { CommandValidator } from '../http-api/commands.ts';
 import { CommandTopics } from './commands.ts';
 import { checkConfig, configSchema, type MqttConfig, redactUrl, resolveConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
+import { discoveryMessages } from './homeassistant.ts';
 import { MqttLink } from './link.ts';
 import { Outbox } from './outbox.ts';
 import { changed, formatValue, KeySelection, topicSafe } from './select.ts';
 import { SparkplugNode } from './sparkplug/node.ts';
+import { writeZone } from './zones.ts';
 
 export type { MqttConfig } from './config.ts';
 
+const VERSION = '0.1.0';
+
 export default definePlugin<Partial<MqttConfig>>({
   type: 'mqtt',
-  version: '0.1.0',
+  version: VERSION,
   description: 'MQTT northbound: state keys and bus topics to plain topics, /set writes through the command path, store and forward, Sparkplug B, Home Assistant discovery.',
   configSchema,
   validateConfig: (raw) => checkConfig(resolveConfig(raw, { manifest: 'gateway', plugin: 'mqtt' })),
@@ -58,15 +63,28 @@ export default definePlugin<Partial<MqttConfig>>({
     const selection = new KeySelection(config.publish);
     const outbox = new Outbox(store, id, config.queue.maxMessages, (err) => log.error(`store and forward: outbox write failed: ${errorMessage(err)}`));
     const status = `${config.prefix}/status`;
+    const routes = container.resolve<RouteRegistry>(Tokens.HttpRoutes);
+    const neasmartIds = (manifest?.plugins ?? []).filter((p) => p.use === 'neasmart' && p.enabled !== false).map((p) => p.id);
+    // Zone values for Home Assistant's climate entities come from the neasmart plugin's bus events.
+    const busPatterns = [...config.publish.topics];
+    if (config.homeassistant.enabled) for (const n of neasmartIds) if (!busPatterns.includes(`neasmart/${n}/zones/+/+`)) busPatterns.push(`neasmart/${n}/zones/+/+`);
+    const zoneSet = neasmartIds.length ? [`${config.prefix}/neasmart/+/zones/+/+/+/set`] : [];
+    const haStatus = `${config.homeassistant.prefix}/status`;
+    const publishDiscovery = async (): Promise<void> => {
+      const messages = discoveryMessages({ config, manifest, schemas, store, selection, version: VERSION });
+      for (const d of messages) await link.publish(d.topic, d.payload, { qos: 1, retain: true });
+      log.info(`Home Assistant discovery: ${messages.length} entit${messages.length === 1 ? 'y' : 'ies'} under ${config.homeassistant.prefix}/`);
+    };
     let droppedSeen = 0;
 
     const link = new MqttLink('mqtt', config, config.clientId, log, {
       will: () => ({ topic: status, payload: 'offline', qos: 1, retain: true }),
       connect: async (again) => {
         m.connected.set(labels, 1);
-        link.subscribe(commandTopics.topics, 1);
+        link.subscribe([...commandTopics.topics, ...zoneSet, ...(config.homeassistant.enabled ? [haStatus] : [])], 1);
         await link.publish(status, 'online', { qos: 1, retain: true });
-        // HOOK:HA
+        // Every connection: a restarted broker without persistence has lost the retained configs.
+        if (config.homeassistant.enabled) await publishDiscovery();
         await forwarder.drain();
         if (!again) publishAll();
       },
@@ -75,6 +93,19 @@ export default definePlugin<Partial<MqttConfig>>({
       },
       message: (topic, payload, packet) => {
         if (commandTopics.handles(topic)) scope.guard(() => commandTopics.handle(topic, payload, packet))();
+        else if (topic === haStatus && new TextDecoder().decode(payload) === 'online') scope.guard(publishDiscovery)();
+        else if (zoneSet.length && topic.startsWith(`${config.prefix}/neasmart/`)) {
+          scope.guard(async () => {
+            const r = await writeZone({
+              relTopic: topic.slice(config.prefix.length + 1), topic, payload: new TextDecoder().decode(payload), routes, audit,
+              origin: { client: `mqtt ${where}`, keyId: config.clientId }, now: clock.now(),
+            });
+            if (!r) return;
+            m.commands.inc({ ...labels, status: String(r.status) });
+            if (r.status >= 400) log.warn(`${topic}: refused (${r.status}): ${JSON.stringify(r.body)}`);
+            await commandTopics.reply(topic, packet, { status: r.status, ...(r.body as object) });
+          })();
+        }
       },
       oversize: (topic, bytes) => {
         m.oversize.inc(labels);
@@ -120,9 +151,9 @@ export default definePlugin<Partial<MqttConfig>>({
         } else if (sparkplug) {
           scope.defer(bus.subscribe<StateChange>('state/+', (change) => sparkplug.change(change)));
         }
-        for (const pattern of config.publish.topics) {
+        for (const pattern of busPatterns) {
           scope.defer(bus.subscribe(pattern, (payload, topic) => {
-            forwarder.send({ topic: `${config.prefix}/bus/${topic.split('/').map(topicSafe).join('/')}`, payload: JSON.stringify(payload ?? null), qos: config.publish.qos, retain: false });
+            forwarder.send({ topic: `${config.prefix}/bus/${topic.split('/').map(topicSafe).join('/')}`, payload: JSON.stringify(payload ?? null), qos: config.publish.qos, retain: config.publish.retain });
           }));
         }
         if (Number.isFinite(minInterval)) {
@@ -164,7 +195,7 @@ export default definePlugin<Partial<MqttConfig>>({
         } catch (err) {
           throw new Error(`mqtt: cannot start the client for ${where}: ${errorMessage(err)}`, { cause: err });
         }
-        log.info(`publishing ${config.publish.keys.length} key rule(s) and ${config.publish.topics.length} bus pattern(s) under ${config.prefix}/ to ${where}; writable: ${validator.keys.join(', ') || 'none'}${sparkplug ? `; Sparkplug B ${config.sparkplug.groupId}/${config.sparkplug.edgeNodeId}` : ''}${config.homeassistant.enabled ? `; Home Assistant discovery under ${config.homeassistant.prefix}/` : ''}`);
+        log.info(`publishing ${config.publish.keys.length} key rule(s) and ${busPatterns.length} bus pattern(s) under ${config.prefix}/ to ${where}; writable: ${validator.keys.join(', ') || 'none'}${sparkplug ? `; Sparkplug B ${config.sparkplug.groupId}/${config.sparkplug.edgeNodeId}` : ''}${config.homeassistant.enabled ? `; Home Assistant discovery under ${config.homeassistant.prefix}/` : ''}`);
       },
     };
   },

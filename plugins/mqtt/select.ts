@@ -11,12 +11,21 @@ export interface KeyOptions {
   format: PayloadFormat;
 }
 
+/** A key pattern: exact, or with `*` matching any run of characters (`sensor:*`, `machine_m1_*`). */
+export function keyMatcher(pattern: string): (key: string) => boolean {
+  if (!pattern.includes('*')) return (key) => key === pattern;
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return (key) => re.test(key);
+}
+
 export class KeySelection {
   readonly #exact = new Map<string, KeyOptions>();
-  readonly #prefixes: Array<[string, KeyOptions]> = [];
+  readonly #patterns: Array<[(key: string) => boolean, KeyOptions]> = [];
+  readonly #exclude: Array<(key: string) => boolean>;
   readonly #cache = new Map<string, KeyOptions | null>();
 
   constructor(publish: MqttConfig['publish']) {
+    this.#exclude = publish.exclude.map(keyMatcher);
     for (const entry of publish.keys) {
       const rule: KeyRule = typeof entry === 'string' ? { key: entry } : entry;
       const options: KeyOptions = {
@@ -26,21 +35,28 @@ export class KeySelection {
         retain: rule.retain ?? publish.retain,
         format: rule.format ?? publish.format,
       };
-      if (rule.key.endsWith('*')) this.#prefixes.push([rule.key.slice(0, -1), options]);
+      if (rule.key.includes('*')) this.#patterns.push([keyMatcher(rule.key), options]);
       else this.#exact.set(rule.key, options);
     }
   }
 
   get empty(): boolean {
-    return this.#exact.size === 0 && this.#prefixes.length === 0;
+    return this.#exact.size === 0 && this.#patterns.length === 0;
   }
 
-  /** The options of `key`, or null when it is not published (exact names win over prefixes). */
+  /** The options of `key`, or null when it is not published (excludes first, then exact names, then patterns in order). */
   match(key: string): KeyOptions | null {
     const hit = this.#cache.get(key);
     if (hit !== undefined) return hit;
-    let found = this.#exact.get(key) ?? null;
-    if (!found) for (const [prefix, o] of this.#prefixes) if (key.startsWith(prefix)) { found = o; break; }
+    let found = this.#exclude.some((x) => x(key)) ? null : this.#exact.get(key) ?? null;
+    if (!found && !this.#exclude.some((x) => x(key))) {
+      for (const [test, o] of this.#patterns) {
+        if (test(key)) {
+          found = o;
+          break;
+        }
+      }
+    }
     if (this.#cache.size < 100_000) this.#cache.set(key, found);
     return found;
   }

@@ -11,7 +11,7 @@ import type { StateStore } from '../../../core/store/types.ts';
 import type { CommandService } from '../../http-api/command-service.ts';
 import type { MqttConfig } from '../config.ts';
 import { MqttLink } from '../link.ts';
-import { changed, type KeySelection } from '../select.ts';
+import { changed, keyMatcher, type KeySelection } from '../select.ts';
 import { DataType, decodePayload, encodePayload, type Metric } from './payload.ts';
 
 const NAMESPACE = 'spBv1.0';
@@ -32,8 +32,7 @@ export interface SparkplugOptions {
 
 interface Device {
   id: string;
-  exact: Set<string>;
-  prefixes: string[];
+  matchers: Array<(key: string) => boolean>;
   /** Metrics announced in the last DBIRTH, with the datatype announced. */
   born: Map<string, number> | null;
   last: Map<string, unknown>;
@@ -45,6 +44,7 @@ export class SparkplugNode {
   readonly #devices: Device[];
   readonly #aliases = new Map<string, number>();
   readonly #byAlias = new Map<number, string>();
+  readonly #types = new Map<string, number>();
   readonly #bdSeqKey: string;
   #bdSeq = 0;
   #seq = 0;
@@ -60,8 +60,7 @@ export class SparkplugNode {
     const groups = sp.devices.length ? sp.devices : [{ id: 'gateway', keys: ['*'] }];
     this.#devices = groups.map((d) => ({
       id: d.id,
-      exact: new Set(d.keys.filter((k) => !k.endsWith('*'))),
-      prefixes: d.keys.filter((k) => k.endsWith('*')).map((k) => k.slice(0, -1)),
+      matchers: d.keys.map(keyMatcher),
       born: null,
       last: new Map(),
     }));
@@ -142,7 +141,7 @@ export class SparkplugNode {
     const metrics: Metric[] = [];
     const born = new Map<string, number>();
     for (const [key, entry] of Object.entries(all)) {
-      if (!this.#matches(dev, key) || !this.#o.selection.match(key) && this.#o.config.sparkplug.devices.length === 0) continue;
+      if (!this.#matches(dev, key) || !this.#o.selection.match(key)) continue;
       const datatype = this.#datatype(key, entry.value);
       born.set(key, datatype);
       dev.last.set(key, entry.value);
@@ -236,11 +235,11 @@ export class SparkplugNode {
   }
 
   #matches(dev: Device, key: string): boolean {
-    return dev.exact.has(key) || dev.prefixes.some((p) => key.startsWith(p));
+    return dev.matchers.some((m) => m(key));
   }
 
   #device(key: string): Device | undefined {
-    if (this.#o.config.sparkplug.devices.length === 0 && !this.#o.selection.match(key)) return undefined;
+    if (!this.#o.selection.match(key)) return undefined;
     return this.#devices.find((d) => this.#matches(d, key));
   }
 
@@ -254,14 +253,17 @@ export class SparkplugNode {
     return a;
   }
 
+  /** From the key's command schema, else the value; a null (a sensor past its TTL) keeps the type it had (is_null). */
   #datatype(key: string, value: unknown): number {
     const t = (this.#o.schemas[key] as { type?: unknown } | undefined)?.type;
     if (t === 'integer') return DataType.Int64;
     if (t === 'number') return DataType.Double;
     if (t === 'boolean') return DataType.Boolean;
-    if (typeof value === 'number') return DataType.Double;
-    if (typeof value === 'boolean') return DataType.Boolean;
-    return DataType.String;
+    let d: number;
+    if (value === null || value === undefined) d = this.#types.get(key) ?? DataType.Double;
+    else d = typeof value === 'number' ? DataType.Double : typeof value === 'boolean' ? DataType.Boolean : DataType.String;
+    this.#types.set(key, d);
+    return d;
   }
 }
 
