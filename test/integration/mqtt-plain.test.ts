@@ -31,7 +31,7 @@ async function gateway(url: string, dataDir: string, mqttConfig: Record<string, 
       config: {
         url,
         prefix: 'lab',
-        publish: { keys: [{ key: 'rtd_temp', deadband: 0.1 }, 'setpoint', 'mode', 'counter', 'sensor:*'], qos: 1 },
+        publish: { keys: [{ key: 'rtd_temp', deadband: 0.1 }, { key: 'hb', maxIntervalMs: 200 }, 'setpoint', 'mode', 'counter', 'sensor:*'], qos: 1 },
         reconnect: { minMs: 100, maxMs: 400 },
         maxPayloadBytes: 256,
         ...mqttConfig,
@@ -81,6 +81,10 @@ test('mqtt plain topics: change-only publishing, status, /set writes through the
     assert.deepEqual(values('lab/rtd_temp'), ['20', '20.5']);
     await eventually('sensor:co2_b published', 5000, () => values('lab/sensor:co2_b').includes('612'));
     assert.equal(values('lab/not_published').length, 0);
+    // An unchanged value is sent again after its maximum interval.
+    await r.store.set('hb', 7);
+    await eventually('hb re-sent unchanged', 5000, () => values('lab/hb').length >= 3);
+    assert.deepEqual(new Set(values('lab/hb')), new Set(['7']));
 
     const audit = () => r.store.query<{ key: string; key_id: string; route: string; new_value: string; client: string }>('SELECT key, key_id, route, new_value, client FROM http_api_audit ORDER BY id');
     const reply = async (topic: string, n: number) => {
