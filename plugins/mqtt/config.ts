@@ -47,6 +47,8 @@ export interface MqttConfig {
   queue: { maxMessages: number; drainBatch: number };
   reconnect: { minMs: number; maxMs: number };
   keepaliveS: number;
+  /** 4 = MQTT 3.1.1 (default), 5 = MQTT 5 (response topics for /set replies). */
+  protocolVersion: 4 | 5;
   /** Devices group published state keys (exact or with `*`); none = one device `gateway` with every published key. */
   sparkplug: { enabled: boolean; groupId: string; edgeNodeId: string; devices: Array<{ id: string; keys: string[] }> };
   /** `entities` overrides the guessed device class / unit per state key. */
@@ -139,6 +141,7 @@ export const configSchema: JsonSchema = {
       properties: { minMs: { type: 'integer', minimum: 10, default: 1000 }, maxMs: { type: 'integer', minimum: 10, default: 30000 } },
     },
     keepaliveS: { type: 'integer', minimum: 0, maximum: 65535, default: 30 },
+    protocolVersion: { type: 'integer', enum: [4, 5], default: 4, description: '4 = MQTT 3.1.1, 5 = MQTT 5 (a /set with a response topic is answered there, with its correlation data).' },
     sparkplug: {
       type: 'object',
       additionalProperties: false,
@@ -202,6 +205,7 @@ export function resolveConfig(raw: Partial<MqttConfig>, names: { manifest: strin
     queue: { maxMessages: 100000, drainBatch: 500, ...raw.queue },
     reconnect: { minMs: 1000, maxMs: 30000, ...raw.reconnect },
     keepaliveS: raw.keepaliveS ?? 30,
+    protocolVersion: raw.protocolVersion ?? 4,
     sparkplug: { enabled: false, groupId: 'fieldgate', devices: [], ...raw.sparkplug, edgeNodeId: raw.sparkplug?.edgeNodeId || names.manifest },
     homeassistant: { enabled: false, prefix: 'homeassistant', entities: {}, ...raw.homeassistant, nodeId: raw.homeassistant?.nodeId || names.manifest.replace(/[^A-Za-z0-9_-]/g, '_') },
   };

@@ -58,6 +58,7 @@ export class MqttLink {
       clientId: this.clientId,
       clean: true,
       keepalive: c.keepaliveS,
+      protocolVersion: c.protocolVersion,
       reconnectPeriod: c.reconnect.minMs,
       connectTimeout: Math.max(2000, Math.min(c.reconnect.maxMs, 10000)),
       // Offline messages are ours to queue (durably, in order): the client must not hold them.

@@ -146,6 +146,32 @@ test('mqtt plain topics: change-only publishing, status, /set writes through the
   }
 });
 
+test('mqtt 5: a /set with a response topic is answered there, with its correlation data', { skip: mosquittoSkip, timeout: 30_000 }, async () => {
+  const broker = await startMosquitto();
+  const dir = mkdtempSync(join(tmpdir(), 'fieldgate-mqtt-'));
+  let rt: Runtime | null = null;
+  let client: MqttClient | null = null;
+  try {
+    rt = await gateway(broker.url, dir, { protocolVersion: 5 });
+    const r = rt;
+    await eventually('health ok', 5000, () => r.health.report().checks['mqtt.mqtt']?.ok);
+    client = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
+    const answers: Array<{ text: string; correlation?: string }> = [];
+    client.on('message', (_t, payload, packet) => answers.push({ text: payload.toString('utf8'), correlation: packet.properties?.correlationData?.toString('utf8') }));
+    await client.subscribeAsync('app/answers', { qos: 1 });
+    await client.publishAsync('lab/mode/set', '2', { qos: 1, properties: { responseTopic: 'app/answers', correlationData: Buffer.from('req-17') } });
+    await eventually('answer on the response topic', 5000, () => answers.length === 1);
+    assert.equal(answers[0].correlation, 'req-17');
+    assert.equal((JSON.parse(answers[0].text) as { status: number }).status, 200);
+    assert.equal(r.store.get('mode'), 2);
+  } finally {
+    await rt?.stop();
+    await client?.endAsync();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('mqtt store and forward: a broker outage under load loses nothing and keeps the order', { skip: mosquittoSkip, timeout: 60_000 }, async () => {
   const broker = await startMosquitto({ persistent: true });
   const dir = mkdtempSync(join(tmpdir(), 'fieldgate-mqtt-'));
