@@ -134,7 +134,8 @@ export default definePlugin<Partial<MqttConfig>>({
       forwarder.send({ topic: `${config.prefix}/${topicSafe(key)}`, payload: formatValue(value === undefined ? null : value, o.format), qos: o.qos, retain: o.retain });
     };
     const publishAll = (): void => {
-      for (const [key, entry] of Object.entries(store.getAll())) if (selection.match(key)) publishKey(key, entry.value, true);
+      // Keys already sent in this run (changed while the session came up) are not sent twice.
+      for (const [key, entry] of Object.entries(store.getAll())) if (selection.match(key) && !last.has(key)) publishKey(key, entry.value, true);
     };
     const minInterval = Math.min(...[config.publish.maxIntervalMs, ...config.publish.keys.map((k) => (typeof k === 'string' ? 0 : k.maxIntervalMs ?? 0))].filter((n) => n > 0));
 
