@@ -177,6 +177,25 @@ export default definePlugin<Partial<MqttConfig>>({
         }, { immediate: true });
         metrics.onCollect(() => m.queued.set(labels, outbox.count));
         m.connected.set(labels, 0);
+        // The dashboard shows contributed GET routes tagged "dashboard" as panels.
+        scope.defer(routes.add(id, {
+          method: 'GET',
+          url: `/api/mqtt/${id}`,
+          schema: { summary: `MQTT (${id})`, description: 'Broker session, store-and-forward queue and counters of the mqtt plugin.', tags: ['dashboard', 'mqtt'] },
+          handler: () => ({
+            broker: where,
+            connected: link.connected,
+            client_id: config.clientId,
+            last_error: link.lastError || null,
+            sent: forwarder.stats.sent,
+            queued: outbox.count,
+            dropped: outbox.dropped,
+            prefix: config.prefix,
+            writable: validator.keys.length,
+            sparkplug: sparkplug ? `${config.sparkplug.groupId}/${config.sparkplug.edgeNodeId}: ${sparkplug.describe()}` : 'off',
+            homeassistant: config.homeassistant.enabled ? `${config.homeassistant.prefix}/…/${config.homeassistant.nodeId}` : 'off',
+          }),
+        }));
         scope.defer(health.setCheck(`${id}.mqtt`, () => {
           const s = forwarder.stats;
           const stats = `sent ${s.sent}, queued now ${outbox.count}, dropped ${outbox.dropped}${sparkplug ? `, sparkplug ${sparkplug.describe()}` : ''}`;

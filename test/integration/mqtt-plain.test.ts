@@ -130,6 +130,12 @@ test('mqtt plain topics: change-only publishing, status, /set writes through the
     assert.equal(r.store.get('setpoint'), 50);
     assert.equal(audit().length, 3, 'two rows of the lab/command write, one of the first /set');
 
+    // The dashboard's MQTT panel (a contributed route tagged "dashboard").
+    const dash = (await (await fetch(`${r.routes.address}/api/dashboard`)).json()) as { panels: Array<{ title: string; source: string }> };
+    assert.deepEqual(dash.panels.find((p) => p.source === '/api/mqtt/mqtt'), { title: 'MQTT (mqtt)', source: '/api/mqtt/mqtt' });
+    const panel = (await (await fetch(`${r.routes.address}/api/mqtt/mqtt`)).json()) as Record<string, unknown>;
+    assert.deepEqual([panel.connected, panel.client_id, panel.queued, panel.dropped], [true, 'fieldgate-lab-mqtt', 0, 0]);
+
     const text = await r.metrics.text();
     assert.match(text, /fieldgate_mqtt_connected\{plugin="mqtt"\} 1/);
     assert.match(text, /fieldgate_mqtt_commands_total\{plugin="mqtt",status="400"\} 3/);
