@@ -46,14 +46,35 @@ async function waitListening(port: number, ms: number, child: ChildProcess, log:
   }
 }
 
-export async function startMosquitto(options: { maxPacketBytes?: number; persistent?: boolean } = {}): Promise<TestMosquitto> {
+export interface MosquittoOptions {
+  maxPacketBytes?: number;
+  /** Keep sessions across a SIGTERM restart (persistence file in the temp dir). */
+  persistent?: boolean;
+  /** PEM files: a TLS listener (mqtts://) that requires a client certificate signed by `ca`. */
+  tls?: { ca: string; cert: string; key: string };
+  /** Users and passwords (mosquitto_passwd); anonymous clients are then refused. */
+  users?: Record<string, string>;
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<TestMosquitto> {
   if (mosquittoSkip) throw new Error(mosquittoSkip);
   const dir = mkdtempSync(join(tmpdir(), 'fieldgate-mosquitto-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
+  const passwd = join(dir, 'passwd');
+  if (options.users) {
+    writeFileSync(passwd, '');
+    for (const [user, password] of Object.entries(options.users)) {
+      const r = spawnSync('mosquitto_passwd', ['-b', passwd, user, password], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`mosquitto_passwd failed: ${r.stderr}`);
+    }
+  }
   writeFileSync(conf, [
+    // Run as root (the test's user) so the broker can read files in the 0700 temp dir.
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
     `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
+    ...(options.tls ? [`cafile ${options.tls.ca}`, `certfile ${options.tls.cert}`, `keyfile ${options.tls.key}`, 'require_certificate true'] : []),
+    ...(options.users ? ['allow_anonymous false', `password_file ${passwd}`] : ['allow_anonymous true']),
     ...(options.persistent ? ['persistence true', `persistence_location ${dir}/`, 'autosave_interval 0'] : ['persistence false']),
     'log_dest stderr',
     'log_type error',
@@ -88,7 +109,7 @@ export async function startMosquitto(options: { maxPacketBytes?: number; persist
     throw err;
   }
   return {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     port,
     kill,
     restart: launch,

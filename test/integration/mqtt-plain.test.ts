@@ -208,11 +208,14 @@ test('mqtt store and forward: a broker outage under load loses nothing and keeps
     timer = undefined;
     const last = n - 1;
     await eventually(`the last value ${last} received`, 10_000, () => s.got.some((m) => m.text === String(last)));
-    // Every value, in order; a re-sent duplicate (at least once) may repeat the previous value only.
+    // Every value, first deliveries in order. QoS 1 is at least once: the few messages in flight when
+    // the broker went down are sent again after the reconnect, so a value may arrive a second time.
     const seq = s.got.map((m) => Number(m.text));
-    const distinct = seq.filter((v, i) => i === 0 || v !== seq[i - 1]);
+    const seen = new Set<number>();
+    const distinct = seq.filter((v) => !seen.has(v) && seen.add(v));
     const first = distinct[0];
     assert.deepEqual(distinct, Array.from({ length: last - first + 1 }, (_, i) => first + i), 'every change in order, none lost');
+    assert.ok(seq.length - distinct.length < 100, `re-sent after the reconnect: ${seq.length - distinct.length} (the in-flight window only)`);
     assert.ok(first <= 1, `the subscriber saw the run from its start (first ${first})`);
     assert.equal(Number((await r.metrics.text()).match(/fieldgate_mqtt_dropped_total\{plugin="mqtt"\} (\d+)/)?.[1] ?? 0), 0);
   } finally {
