@@ -5,6 +5,10 @@ import { readFileSync } from 'node:fs';
 import type { IClientOptions, IClientPublishOptions, MqttClient, Packet } from 'mqtt';
 import type { Logger } from '../../core/log.ts';
 import { type MqttConfig, redactUrl } from './config.ts';
+import { PacketSizeGuard } from './packet-guard.ts';
+
+/** Room for the topic and MQTT 5 properties around the largest accepted payload. */
+const PACKET_OVERHEAD = 65_536;
 
 export interface Will {
   topic: string;
@@ -59,6 +63,7 @@ export class MqttLink {
       clean: true,
       keepalive: c.keepaliveS,
       protocolVersion: c.protocolVersion,
+      ...(c.protocolVersion === 5 ? { properties: { maximumPacketSize: c.maxPayloadBytes + PACKET_OVERHEAD } } : {}),
       reconnectPeriod: c.reconnect.minMs,
       connectTimeout: Math.max(2000, Math.min(c.reconnect.maxMs, 10000)),
       // Offline messages are ours to queue (durably, in order): the client must not hold them.
@@ -73,6 +78,18 @@ export class MqttLink {
     const client = connect(c.url, options);
     this.#client = client;
     client.on('connect', () => {
+      // CONNACK was the stream's first packet and nothing else is sent before our SUBSCRIBE, so
+      // the guard starts on a packet boundary.
+      const guard = new PacketSizeGuard(c.maxPayloadBytes + PACKET_OVERHEAD);
+      const stream = client.stream;
+      stream.prependListener('data', (chunk: Buffer) => {
+        const size = guard.feed(chunk);
+        if (size) {
+          this.lastError = `the broker sent a packet of ${size} bytes, above the limit of ${c.maxPayloadBytes + PACKET_OVERHEAD} (maxPayloadBytes + ${PACKET_OVERHEAD}); connection closed`;
+          this.log.warn(`${this.name}: ${this.lastError}`);
+          stream.destroy();
+        }
+      });
       this.#attempt = 0;
       client.options.reconnectPeriod = c.reconnect.minMs;
       this.connectedSince = Date.now();

@@ -130,6 +130,14 @@ test('mqtt plain topics: change-only publishing, status, /set writes through the
     assert.equal(r.store.get('setpoint'), 50);
     assert.equal(audit().length, 3, 'two rows of the lab/command write, one of the first /set');
 
+    // Far above the limit: cut off on the socket before the MQTT parser buffers it; the session comes back.
+    const closedBefore = (await r.metrics.text()).match(/fieldgate_mqtt_connected\{plugin="mqtt"\} (\d)/)?.[1];
+    assert.equal(closedBefore, '1');
+    await s.client.publishAsync('lab/setpoint/set', Buffer.alloc(200_000, 0x31), { qos: 1 });
+    await eventually('the oversize packet reported', 5000, () => /packet of \d+ bytes, above the limit/.test(r.health.report().checks['mqtt.mqtt']?.detail ?? ''));
+    await eventually('connected again', 5000, () => r.health.report().checks['mqtt.mqtt']?.ok);
+    assert.equal(r.store.get('setpoint'), 50);
+
     // The dashboard's MQTT panel (a contributed route tagged "dashboard").
     const dash = (await (await fetch(`${r.routes.address}/api/dashboard`)).json()) as { panels: Array<{ title: string; source: string }> };
     assert.deepEqual(dash.panels.find((p) => p.source === '/api/mqtt/mqtt'), { title: 'MQTT (mqtt)', source: '/api/mqtt/mqtt' });

@@ -83,3 +83,24 @@ test('outbox: bounded with the oldest dropped first (counted), order kept across
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('packet size guard: reads remaining lengths across chunk boundaries, flags the first packet over the limit', async () => {
+  const { PacketSizeGuard } = await import('../../plugins/mqtt/packet-guard.ts');
+  const packet = (len: number): number[] => {
+    const out = [0x30];
+    let n = len;
+    do {
+      let b = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) b |= 0x80;
+      out.push(b);
+    } while (n > 0);
+    return [...out, ...new Array<number>(len).fill(7)];
+  };
+  const g = new PacketSizeGuard(1000);
+  const bytes = new Uint8Array([...packet(10), ...packet(0), ...packet(999), ...packet(300)]);
+  // Fed one byte at a time: headers split anywhere.
+  for (const b of bytes) assert.equal(g.feed(new Uint8Array([b])), 0);
+  assert.equal(g.feed(new Uint8Array(packet(200_000).slice(0, 4))), 200_000);
+  assert.equal(new PacketSizeGuard(1000).feed(new Uint8Array([0x30, 0xff, 0xff, 0xff, 0x7f])), 268_435_455);
+});
