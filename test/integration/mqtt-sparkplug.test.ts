@@ -30,9 +30,9 @@ async function gateway(url: string, dataDir: string): Promise<Runtime> {
       config: {
         url,
         prefix: 'lab',
-        publish: { keys: ['rtd_temp', 'setpoint', 'mode', 'sensor_ok'] },
+        publish: { keys: ['rtd_temp', 'setpoint', 'mode', 'sensor_ok', 'extra_*'] },
         reconnect: { minMs: 100, maxMs: 400 },
-        sparkplug: { enabled: true, groupId: 'plant', edgeNodeId: 'lab', devices: [{ id: 'plc', keys: ['setpoint', 'mode'] }, { id: 'sensor', keys: ['rtd_temp', 'sensor_ok'] }] },
+        sparkplug: { enabled: true, groupId: 'plant', edgeNodeId: 'lab', devices: [{ id: 'plc', keys: ['setpoint', 'mode'] }, { id: 'sensor', keys: ['rtd_temp', 'sensor_ok', 'extra_*'] }] },
       },
     },
   ], { name: 'lab' });
@@ -95,6 +95,17 @@ test('mqtt Sparkplug B: births, data, rebirth, DCMD writes, bdSeq/seq across res
     assert.equal(ddata.topic, 'spBv1.0/plant/DDATA/lab/sensor');
     assert.equal(ddata.p.seq, '3');
     assert.deepEqual([ddata.p.metrics![0].name, ddata.p.metrics![0].alias, ddata.p.metrics![0].double_value], [undefined, rtdAlias, 22.5]);
+
+    // New metrics on a device: one DBIRTH for the whole write, announcing them with the others.
+    mark = got.length;
+    await rt.store.setMany({ extra_a: 1, extra_b: 'on' });
+    await eventually('DBIRTH sensor again', 5000, () => since(mark).some((m) => m.type === 'DBIRTH'));
+    await rt.store.set('rtd_temp', 22.75);
+    await eventually('DDATA after it', 5000, () => since(mark).some((m) => m.type === 'DDATA'));
+    all = decoded(since(mark));
+    assert.deepEqual(all.map((m) => [m.topic, m.p.seq]), [['spBv1.0/plant/DBIRTH/lab/sensor', '4'], ['spBv1.0/plant/DDATA/lab/sensor', '5']]);
+    assert.deepEqual(all[0].p.metrics!.map((m) => [m.name, m.datatype]).sort(), [['extra_a', 10], ['extra_b', 12], ['rtd_temp', 10], ['sensor_ok', 11]]);
+    assert.equal(metric(all[0].p, 'rtd_temp')!.alias, rtdAlias, 'aliases are stable');
 
     // Rebirth on request: NBIRTH again (same bdSeq, seq 0) and both DBIRTHs.
     mark = got.length;

@@ -36,6 +36,7 @@ interface Device {
   /** Metrics announced in the last DBIRTH, with the datatype announced. */
   born: Map<string, number> | null;
   last: Map<string, unknown>;
+  rebirthQueued: boolean;
 }
 
 export class SparkplugNode {
@@ -63,6 +64,7 @@ export class SparkplugNode {
       matchers: d.keys.map(keyMatcher),
       born: null,
       last: new Map(),
+      rebirthQueued: false,
     }));
     this.link = new MqttLink('sparkplug', o.config, `${o.config.clientId}-spb`, o.log, {
       will: () => ({ topic: this.#topic('NDEATH'), payload: this.#death(), qos: 1, retain: false }),
@@ -108,10 +110,18 @@ export class SparkplugNode {
     if (!dev || !this.#online) return;
     const datatype = this.#datatype(c.key, c.value);
     if (!dev.born || dev.born.get(c.key) !== datatype) {
-      // A metric the last DBIRTH did not announce (or with another type): the device is born again.
-      void this.#deviceBirth(dev);
+      // A metric the last DBIRTH did not announce (or with another type): the device is born again,
+      // once for all the keys of the same write (a setMany publishes them in one synchronous run).
+      if (!dev.rebirthQueued) {
+        dev.rebirthQueued = true;
+        queueMicrotask(() => {
+          dev.rebirthQueued = false;
+          if (this.#online) void this.#deviceBirth(dev);
+        });
+      }
       return;
     }
+    if (dev.rebirthQueued) return; // the queued DBIRTH carries this value
     const deadband = this.#o.selection.match(c.key)?.deadband ?? 0;
     if (!changed(dev.last.get(c.key), c.value, deadband)) return;
     dev.last.set(c.key, c.value);
