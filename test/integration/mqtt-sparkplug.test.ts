@@ -107,6 +107,14 @@ test('mqtt Sparkplug B: births, data, rebirth, DCMD writes, bdSeq/seq across res
     assert.deepEqual(all[0].p.metrics!.map((m) => [m.name, m.datatype]).sort(), [['extra_a', 10], ['extra_b', 12], ['rtd_temp', 10], ['sensor_ok', 11]]);
     assert.equal(metric(all[0].p, 'rtd_temp')!.alias, rtdAlias, 'aliases are stable');
 
+    // The keys of one write go out as one DDATA.
+    mark = got.length;
+    await rt.store.setMany({ rtd_temp: 23, sensor_ok: false, extra_a: 2 });
+    await eventually('one DDATA for the write', 5000, () => since(mark).some((m) => m.type === 'DDATA'));
+    const [batch] = decoded(since(mark));
+    assert.equal(batch.p.seq, '6');
+    assert.deepEqual(batch.p.metrics!.map((m) => [m.alias, m.double_value ?? m.boolean_value ?? false]), [[rtdAlias, 23], [metric(all[0].p, 'sensor_ok')!.alias, false], [metric(all[0].p, 'extra_a')!.alias, 2]]);
+
     // Rebirth on request: NBIRTH again (same bdSeq, seq 0) and both DBIRTHs.
     mark = got.length;
     await host.publishAsync('spBv1.0/plant/NCMD/lab', pyEncode({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', datatype: 11, boolean_value: true }] }));

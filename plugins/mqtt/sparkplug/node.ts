@@ -37,6 +37,8 @@ interface Device {
   born: Map<string, number> | null;
   last: Map<string, unknown>;
   rebirthQueued: boolean;
+  /** Metrics of the current write, sent as one DDATA at the end of it. */
+  pending: Metric[];
 }
 
 export class SparkplugNode {
@@ -65,6 +67,7 @@ export class SparkplugNode {
       born: null,
       last: new Map(),
       rebirthQueued: false,
+      pending: [],
     }));
     this.link = new MqttLink('sparkplug', o.config, `${o.config.clientId}-spb`, o.log, {
       will: () => ({ topic: this.#topic('NDEATH'), payload: this.#death(), qos: 1, retain: false }),
@@ -125,8 +128,15 @@ export class SparkplugNode {
     const deadband = this.#o.selection.match(c.key)?.deadband ?? 0;
     if (!changed(dev.last.get(c.key), c.value, deadband)) return;
     dev.last.set(c.key, c.value);
-    const metric: Metric = { alias: this.#alias(c.key), timestamp: Math.round(c.updatedAt * 1000), datatype, value: toMetricValue(c.value) };
-    void this.#publish(this.#topic('DDATA', dev.id), { timestamp: this.#o.clock.now(), seq: this.#next(), metrics: [metric] });
+    // The keys of one write (a setMany, a CAN frame's signals) go out as one DDATA.
+    dev.pending.push({ alias: this.#alias(c.key), timestamp: Math.round(c.updatedAt * 1000), datatype, value: toMetricValue(c.value) });
+    if (dev.pending.length === 1) {
+      queueMicrotask(() => {
+        const metrics = dev.pending;
+        dev.pending = [];
+        if (this.#online && metrics.length) void this.#publish(this.#topic('DDATA', dev.id), { timestamp: this.#o.clock.now(), seq: this.#next(), metrics });
+      });
+    }
   }
 
   async #birth(): Promise<void> {
