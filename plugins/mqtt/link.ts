@@ -32,6 +32,8 @@ export class MqttLink {
   #client: MqttClient | null = null;
   #attempt = 0;
   #connectedOnce = false;
+  /** A clean close: no warning, no next will. */
+  #closing = false;
   lastError = '';
   connectedSince: number | null = null;
 
@@ -100,6 +102,10 @@ export class MqttLink {
       if (r) r.catch((err: unknown) => this.log.warn(`${this.name}: after connect: ${(err as Error).message}`));
     });
     client.on('close', () => {
+      if (this.#closing) {
+        this.events.close?.();
+        return;
+      }
       if (this.connectedSince !== null) this.log.warn(`${this.name}: connection to ${this.where} lost${this.lastError ? ` (${this.lastError})` : ''}; reconnecting with backoff`);
       this.connectedSince = null;
       // Exponential backoff with 10 % jitter, capped; the client reads the period when it schedules.
@@ -150,6 +156,8 @@ export class MqttLink {
     const client = this.#client;
     this.#client = null;
     if (!client) return;
+    this.#closing = true;
+    this.connectedSince = null;
     await new Promise<void>((resolve) => client.end(force, {}, () => resolve()));
   }
 }
