@@ -26,6 +26,12 @@ export const mosquittoSkip: string | false = (() => {
   return /mosquitto version/.test(`${r.stdout}${r.stderr}`) ? false : `mosquitto not found (apt-get install -y mosquitto, or set FIELDGATE_MOSQUITTO): ${r.error?.message ?? r.stderr}`;
 })();
 
+/** False when Debian's mosquitto_sub (package mosquitto-clients) runs, else why not. */
+export const mosquittoSubSkip: string | false = (() => {
+  const r = spawnSync('mosquitto_sub', ['--help'], { encoding: 'utf8' });
+  return /mosquitto_sub/.test(`${r.stdout}${r.stderr}`) ? false : `mosquitto_sub not found (apt-get install -y mosquitto-clients): ${r.error?.message ?? r.stderr}`;
+})();
+
 /** Resolves once the port accepts a TCP connection; rejects after `ms`. */
 async function waitListening(port: number, ms: number, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + ms;

@@ -13,7 +13,7 @@ import { memoryLog } from '../../core/log.ts';
 import mqttPlugin from '../../plugins/mqtt/plugin.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { testManifest } from '../helpers/manifest.ts';
-import { mosquittoSkip, startMosquitto } from '../helpers/mosquitto.ts';
+import { mosquittoSkip, mosquittoSubSkip, startMosquitto } from '../helpers/mosquitto.ts';
 
 const opensslSkip = spawnSync('openssl', ['version']).status === 0 ? false : 'openssl not found (apt-get install -y openssl)';
 
@@ -39,7 +39,7 @@ async function gateway(url: string, config: Record<string, unknown>): Promise<Ru
   return rt;
 }
 
-test('mqtt over TLS with a client certificate and a password; wrong password and unreadable files reported', { skip: mosquittoSkip || opensslSkip, timeout: 60_000 }, async () => {
+test('mqtt over TLS with a client certificate and a password; wrong password and unreadable files reported', { skip: mosquittoSkip || mosquittoSubSkip || opensslSkip, timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fieldgate-mqtt-tls-'));
   const f = (name: string) => join(dir, name);
   makeCerts(dir);
