@@ -2,7 +2,7 @@
 // and bus topics, change-only with deadband and a maximum interval), writes from `/set` topics
 // through the same command path as POST /api/command, store and forward while the broker is down,
 // and optionally Sparkplug B and Home Assistant discovery. Off (and says so once) without a URL.
-import type { StateChange } from '../../core/bus.ts';
+import { type StateChange, topicMatches } from '../../core/bus.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Manifest } from '../../core/manifest/types.ts';
 import { definePlugin } from '../../core/plugin.ts';
@@ -67,7 +67,9 @@ export default definePlugin<Partial<MqttConfig>>({
     const neasmartIds = (manifest?.plugins ?? []).filter((p) => p.use === 'neasmart' && p.enabled !== false).map((p) => p.id);
     // Zone values for Home Assistant's climate entities come from the neasmart plugin's bus events.
     const busPatterns = [...config.publish.topics];
-    if (config.homeassistant.enabled) for (const n of neasmartIds) if (!busPatterns.includes(`neasmart/${n}/zones/+/+`)) busPatterns.push(`neasmart/${n}/zones/+/+`);
+    if (config.homeassistant.enabled) {
+      for (const n of neasmartIds) if (!busPatterns.some((p) => topicMatches(p, `neasmart/${n}/zones/1/1`))) busPatterns.push(`neasmart/${n}/zones/+/+`);
+    }
     const zoneSet = neasmartIds.length ? [`${config.prefix}/neasmart/+/zones/+/+/+/set`] : [];
     const haStatus = `${config.homeassistant.prefix}/status`;
     const publishDiscovery = async (): Promise<void> => {

@@ -97,6 +97,9 @@ test('Home Assistant discovery: Neasmart zones as climate entities, writable thr
     });
     assert.equal(typeof zone.temperature, 'number');
     assert.equal(stateTopic, living.temperature_state_topic);
+    const events = s.got.get(stateTopic)!.length;
+    const ts = s.got.get(stateTopic)!.map((p) => (JSON.parse(p) as { ts: number }).ts);
+    assert.equal(new Set(ts).size, events, 'each zone event mirrored once');
 
     const api = r.routes.address!;
     const reply = async (topic: string, n: number) => {
