@@ -28,6 +28,9 @@ export interface DiscoveryInput {
 /** A zone write topic: `<prefix>/neasmart/<plugin>/zones/<base>/<zone>/<setpoint|state>/set`. */
 export const ZONE_SET = /^neasmart\/([^/]+)\/zones\/(\d+)\/(\d+)\/(setpoint|state)\/set$/;
 
+/** Values are JSON on the wire: strings lose their quotes, and null renders None (HA: unknown). */
+const VALUE = '{{ value_json }}';
+
 interface Guess {
   device_class?: string;
   unit_of_measurement?: string;
@@ -117,7 +120,7 @@ export function discoveryMessages(input: DiscoveryInput): Discovery[] {
           ...(guess.device_class === 'temperature' ? { device_class: 'temperature' } : {}),
         });
       } else {
-        add('text', key, { name, state_topic: state, command_topic: command });
+        add('text', key, { name, state_topic: state, command_topic: command, value_template: VALUE, command_template: '{{ value | tojson }}' });
       }
       continue;
     }
@@ -125,7 +128,7 @@ export function discoveryMessages(input: DiscoveryInput): Discovery[] {
     if (typeof value === 'boolean') {
       add('binary_sensor', key, { name, state_topic: state, payload_on: 'true', payload_off: 'false' });
     } else {
-      add('sensor', key, { name, state_topic: state, ...guess });
+      add('sensor', key, { name, state_topic: state, value_template: VALUE, ...guess });
     }
   }
   return out;

@@ -152,6 +152,7 @@ test('Home Assistant discovery: lab PV/SP/relay/mode and CAN sensors with device
     assert.deepEqual([pick('power_on_requested').component, pick('power_on_requested').config.payload_on], ['switch', 'true']);
     assert.deepEqual([pick('mode').component, pick('mode').config.options], ['select', ['0', '1', '2']]);
     assert.equal(lab.get('sensor_ok')?.component, 'binary_sensor');
+    assert.equal(pick('rtd_temp').config.value_template, '{{ value_json }}', 'JSON values (strings, null) rendered for Home Assistant');
 
     runs.push(await run('cea-can-pipeline.json', { CAN_DBC: `${repoRoot}/manifests/cea.dbc` }, broker));
     await eventually('CAN sensor configs', 10_000, () => configs(s.got, 'cea-can-pipeline').size >= 26);
