@@ -141,8 +141,12 @@ test('mqtt plain topics: change-only publishing, status, /set writes through the
     // The dashboard's MQTT panel (a contributed route tagged "dashboard").
     const dash = (await (await fetch(`${r.routes.address}/api/dashboard`)).json()) as { panels: Array<{ title: string; source: string }> };
     assert.deepEqual(dash.panels.find((p) => p.source === '/api/mqtt/mqtt'), { title: 'MQTT (mqtt)', source: '/api/mqtt/mqtt' });
-    const panel = (await (await fetch(`${r.routes.address}/api/mqtt/mqtt`)).json()) as Record<string, unknown>;
-    assert.deepEqual([panel.connected, panel.client_id, panel.queued, panel.dropped], [true, 'fieldgate-lab-mqtt', 0, 0]);
+    // The heartbeat key may have been queued during the reconnect above: wait for the outbox to empty.
+    const panel = await eventually('panel: connected, outbox empty', 5000, async () => {
+      const p = (await (await fetch(`${r.routes.address}/api/mqtt/mqtt`)).json()) as Record<string, unknown>;
+      return p.connected === true && p.queued === 0 ? p : undefined;
+    });
+    assert.deepEqual([panel.client_id, panel.dropped], ['fieldgate-lab-mqtt', 0]);
 
     const text = await r.metrics.text();
     assert.match(text, /fieldgate_mqtt_connected\{plugin="mqtt"\} 1/);
