@@ -15,4 +15,5 @@ export const pluginCatalog: CatalogEntry<AnyPluginDefinition>[] = [
   { name: 'can-decoder', load: async () => (await import('./can-decoder/plugin.ts')).default },
   { name: 'redis-bridge', load: async () => (await import('./redis-bridge/plugin.ts')).default },
   { name: 'pg-history', load: async () => (await import('./pg-history/plugin.ts')).default },
+  { name: 'mqtt', load: async () => (await import('./mqtt/plugin.ts')).default },
 ];

@@ -8,6 +8,7 @@ import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { StateStore } from '../../core/store/types.ts';
 import type { AuditLog } from './audit.ts';
 import type { ApiKeyGuard } from './auth.ts';
+import type { CommandService } from './command-service.ts';
 import type { CommandValidator } from './commands.ts';
 import type { HttpApiConfig } from './config.ts';
 import type { LiveHub } from './ws/hub.ts';
@@ -22,6 +23,8 @@ export interface ServerDeps {
   audit: AuditLog;
   guard: ApiKeyGuard;
   commands: CommandValidator;
+  /** The shared write path of POST /api/command (and the MQTT plugin's /set topics). */
+  commandService: CommandService;
   log: Logger;
   clock: Clock;
   /** Shown in the OpenAPI title and the dashboard. */

@@ -7,6 +7,7 @@ import { Tokens } from '../../core/tokens.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { AuditLog } from './audit.ts';
 import { ApiKeyGuard } from './auth.ts';
+import { CommandService } from './command-service.ts';
 import { CommandValidator } from './commands.ts';
 import { configSchema, withDefaults, type HttpApiConfig } from './config.ts';
 import { buildServer } from './server.ts';
@@ -31,6 +32,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
     const routes = ctx.container.resolve<RouteRegistry>(Tokens.HttpRoutes);
     const manifest = ctx.container.isRegistered(Tokens.Manifest, true) ? ctx.container.resolve<Manifest>(Tokens.Manifest) : null;
     const audit = new AuditLog(store);
+    const commandService = new CommandService({ store, audit, validator: commands, clock: ctx.clock, log });
     let app: FastifyInstance | null = null;
     let hub: LiveHub | null = null;
 
@@ -53,7 +55,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         hub = new LiveHub({ bus: ctx.bus, store, clock: scope.clock, limits: config.ws, metrics: ctx.metrics, log });
         hub.start();
         app = await buildServer({
-          config, store, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, log, clock: ctx.clock,
+          config, store, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
           gatewayName: manifest?.name ?? 'gateway', version: VERSION,
         });
         scope.defer(close);

@@ -48,7 +48,7 @@ test('node dist/bin/fieldgate.js: --version and validate work without tsx', () =
   assert.equal(v.stdout.trim(), `fieldgate ${pkg.version}`);
   const ok = spawnSync(node, [entry, 'validate', join(repoRoot, 'manifests/plc-remote-lab.json')], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /valid \(4 plugin\(s\), 3 adapter\(s\)\)/);
+  assert.match(ok.stdout, /valid \(5 plugin\(s\), 3 adapter\(s\)\)/);
 });
 
 test('the built gateway runs the lab on simulators to its ready line, serves the dashboard, and stops cleanly', { timeout: 60_000 }, async () => {
@@ -67,10 +67,10 @@ test('the built gateway runs the lab on simulators to its ready line, serves the
       const deadline = setTimeout(() => reject(new Error(`no ready line in 30 s:\n${out}\n${err}`)), 30_000);
       child.stdout!.setEncoding('utf8').on('data', (d: string) => {
         out += d;
-        const m = /"msg":"ready: 4\/4 plugins running; API at (http:\/\/[^"]+)"/.exec(out);
+        const m = /"msg":"ready: (\d+)\/\1 plugins running; API at (http:\/\/[^"]+)"/.exec(out);
         if (m) {
           clearTimeout(deadline);
-          resolve(m[1]);
+          resolve(m[2]);
         }
       });
       child.on('close', () => reject(new Error(`exited before ready:\n${out}\n${err}`)));
