@@ -4,6 +4,10 @@
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'silent'];
 
+/** `json`: one JSON object a line (journald, log shippers); `pretty`: `time LEVEL ns: message k=v` for a terminal. */
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
+
 export type LogMessage = string | (() => string);
 export type LogFields = Record<string, unknown>;
 
@@ -24,6 +28,8 @@ export interface LogSinkOptions {
   write?: (line: string) => void;
   /** Clock for timestamps. */
   now?: () => number;
+  /** Line format; default json. */
+  format?: LogFormat;
 }
 
 const SECRET_FIELD = /pass(word)?|secret|token|api[-_]?key|credential|authorization|cookie/i;
@@ -34,12 +40,14 @@ export class LogRoot {
   level: LogLevel;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
+  readonly #format: LogFormat;
   readonly #secrets = new Set<string>();
 
   constructor(options: LogSinkOptions = {}) {
     this.level = options.level ?? 'info';
     this.#write = options.write ?? ((line) => process.stdout.write(line + '\n'));
     this.#now = options.now ?? Date.now;
+    this.#format = options.format ?? 'json';
   }
 
   /** Registers a value that must never appear in a log line (passwords, API keys). */
@@ -62,7 +70,7 @@ export class LogRoot {
     if (fields) {
       for (const [k, v] of Object.entries(fields)) record[k] = SECRET_FIELD.test(k) ? MASK : normalise(v);
     }
-    this.#write(this.mask(JSON.stringify(record)));
+    this.#write(this.mask(this.#format === 'pretty' ? prettyLine(record) : JSON.stringify(record)));
   }
 
   /** Replaces every registered secret in `text` (also exposed for error messages shown to users). */
@@ -75,6 +83,16 @@ export class LogRoot {
     }
     return out;
   }
+}
+
+/** `14:02:03.123 WARN  plugin:plc: message key=value`: local time, level padded, fields as k=v (JSON values). */
+function prettyLine(record: LogFields): string {
+  const { time, level, ns, msg, ...fields } = record;
+  const d = new Date(String(time));
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  const extra = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(ns)}: ${String(msg)}${extra.length ? ` ${extra.join(' ')}` : ''}`;
 }
 
 function normalise(v: unknown): unknown {

@@ -1,5 +1,6 @@
 // Command-line parsing for `fieldgate`: small and strict, so a typo in a flag is an error.
-import { LOG_LEVELS, type LogLevel } from '../log.ts';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../log.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface RunArgs {
   command: 'run';
@@ -8,6 +9,8 @@ export interface RunArgs {
   real: string[];
   dataDir?: string;
   logLevel?: LogLevel;
+  /** `json` lines (journald) or `pretty` lines for a terminal; default: pretty on a TTY, else json. */
+  logFormat?: LogFormat;
 }
 
 /** `fieldgate systemd`: prints (or writes) a unit for running this manifest on a device. */
@@ -71,7 +74,7 @@ export type CliArgs =
   | MonitorArgs
   | { command: 'validate'; manifest: string }
   | { command: 'version' }
-  | { command: 'help' };
+  | { command: 'help'; topic?: string };
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -79,6 +82,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage:
   fieldgate run <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--log-level LEVEL]
+                [--log-format pretty|json]
   fieldgate validate <manifest.json>
   fieldgate doctor <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--user NAME] [--timeout MS]
   fieldgate systemd <manifest.json> [--user NAME] [--write PATH] [--data-dir DIR] [--node PATH] [--entry PATH]
@@ -93,6 +97,8 @@ export const USAGE = `usage:
   --data-dir DIR      where the store and history live (default: FIELDGATE_DATA_DIR, the manifest's
                       "dataDir", or ./data/<manifest name>)
   --log-level LEVEL   ${LOG_LEVELS.join(' | ')} (default: the manifest's log.level, or info)
+  --log-format F      pretty (time, level, namespace, message) or json (one JSON object a line, for
+                      journald); default: pretty when stdout is a terminal, else json
 
   doctor              checks every real adapter's device node, GPIO line, serial port or TCP endpoint,
                       the data dir and the clock; prints a table with a fix per failure (exit 1 if any)
@@ -111,14 +117,44 @@ export const USAGE = `usage:
 
 exit codes: 0 ok, 1 invalid manifest or failed run, 2 unreadable file or bad usage`;
 
+const COMMANDS = ['run', 'validate', 'doctor', 'systemd', 'migrate', 'monitor', 'help', '--version'] as const;
+
+/** The usage lines and option lines that concern one command (`fieldgate run --help`). */
+export function usageFor(command: string | undefined): string {
+  if (!command || !(COMMANDS as readonly string[]).includes(command) || command === 'help' || command === '--version') return USAGE;
+  const [head, ...body] = USAGE.split('\n\n');
+  const usageLines = head.split('\n').slice(1);
+  const mine: string[] = [];
+  for (let i = 0; i < usageLines.length; i++) {
+    if (usageLines[i].startsWith(`  fieldgate ${command} `)) {
+      mine.push(usageLines[i]);
+      while (usageLines[i + 1]?.startsWith('     ')) mine.push(usageLines[++i]);
+    }
+  }
+  const flags = new Set(mine.join(' ').match(/--[a-z-]+/g) ?? []);
+  const options: string[] = [];
+  const optionLines = body.slice(0, -1).join('\n').split('\n');
+  for (let i = 0; i < optionLines.length; i++) {
+    const m = /^ {2}(\S+)/.exec(optionLines[i]);
+    if (!m) continue;
+    const name = m[1];
+    const relevant = flags.has(name) || name === command || optionLines[i].includes(`${command}:`);
+    if (!relevant) continue;
+    options.push(optionLines[i]);
+    while (optionLines[i + 1]?.startsWith('      ')) options.push(optionLines[++i]);
+  }
+  return ['usage:', ...mine, '', ...options, '', body.at(-1)].join('\n');
+}
+
 export function parseArgs(argv: readonly string[]): CliArgs {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help', topic: command === 'help' ? rest[0] : undefined };
+  if (rest.includes('--help') || rest.includes('-h')) return { command: 'help', topic: command };
   if (command === '--version' || command === '-v' || command === 'version') return { command: 'version' };
   if (command === 'validate') {
     const positional = rest.filter((a) => !a.startsWith('-'));
     const flags = rest.filter((a) => a.startsWith('-'));
-    if (flags.length) throw new UsageError(`validate: unknown option ${flags[0]}`);
+    if (flags.length) throw new UsageError(`validate: unknown option ${flags[0]} (validate takes only the manifest file)`);
     if (positional.length !== 1) throw new UsageError('validate: give exactly one manifest file');
     return { command: 'validate', manifest: positional[0] };
   }
@@ -127,7 +163,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (command === 'systemd') return parseSystemd(rest);
   if (command === 'migrate') return parseMigrate(rest);
   if (command === 'monitor') return parseMonitor(rest);
-  throw new UsageError(`unknown command "${command}" (known: run, validate, doctor, systemd, migrate, monitor, --version)`);
+  throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)} (known: run, validate, doctor, systemd, migrate, monitor, --version; \`fieldgate <command> --help\` for its options)`);
 }
 
 function parseRun(rest: readonly string[]): RunArgs {
@@ -140,6 +176,11 @@ function parseRun(rest: readonly string[]): RunArgs {
       const level = v();
       if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`run: --log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
       out.logLevel = level as LogLevel;
+    },
+    '--log-format': (v) => {
+      const format = v();
+      if (!(LOG_FORMATS as readonly string[]).includes(format)) throw new UsageError(`run: --log-format must be one of ${LOG_FORMATS.join(', ')} (got "${format}")${didYouMean(format, LOG_FORMATS)}`);
+      out.logFormat = format as LogFormat;
     },
   });
   return out;
@@ -167,7 +208,7 @@ function parseFlagsN(command: string, rest: readonly string[], flags: Record<str
     };
     const handler = flags[flag];
     if (handler) handler(value);
-    else if (a.startsWith('-')) throw new UsageError(`${command}: unknown option ${a}`);
+    else if (a.startsWith('-')) throw new UsageError(`${command}: unknown option ${flag}${didYouMean(flag, Object.keys(flags))} (\`fieldgate ${command.split(' ')[0]} --help\` lists them)`);
     else positional.push(a);
   }
   return positional;

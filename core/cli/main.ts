@@ -6,7 +6,7 @@ import { loadManifest, type LoadedManifest } from '../manifest/load.ts';
 import type { AnyAdapterDefinition, AnyPluginDefinition, CatalogEntry } from '../plugin.ts';
 import { createRuntime, effectiveDriver, type Runtime } from '../host/runtime.ts';
 import { createNotifier, storeLiveness } from '../notify.ts';
-import { USAGE, UsageError, parseArgs, type RunArgs } from './args.ts';
+import { UsageError, parseArgs, usageFor, type RunArgs } from './args.ts';
 import { doctor } from './doctor.ts';
 import { systemdUnit } from './systemd.ts';
 import { migrateCommand, type MigrateTools } from './migrate.ts';
@@ -34,12 +34,12 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
     args = parseArgs(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    err(`fieldgate: ${e.message}\n\n${USAGE}`);
+    err(`fieldgate: ${e.message}\n\n${usageFor(argv[0])}`);
     return 2;
   }
   switch (args.command) {
     case 'help':
-      out(USAGE);
+      out(usageFor(args.topic));
       return 0;
     case 'version':
       out(`fieldgate ${cli.version}`);
@@ -104,7 +104,9 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
   if (typeof loaded === 'number') return loaded;
   const { manifest } = loaded;
   const env = cli.env ?? process.env;
-  const logRoot = new LogRoot({ level: args.logLevel ?? manifest.log.level, write: cli.stdout });
+  const envFormat = env.FIELDGATE_LOG_FORMAT === 'pretty' || env.FIELDGATE_LOG_FORMAT === 'json' ? env.FIELDGATE_LOG_FORMAT : undefined;
+  const format = args.logFormat ?? envFormat ?? (!cli.stdout && process.stdout.isTTY ? 'pretty' : 'json');
+  const logRoot = new LogRoot({ level: args.logLevel ?? manifest.log.level, write: cli.stdout, format });
   for (const s of loaded.secrets) logRoot.addSecret(s);
   const log = logRoot.logger('core');
 

@@ -48,7 +48,8 @@ export function effectiveDriver(entry: AdapterEntry, options: { sim?: boolean; r
 
 export class Runtime {
   readonly container: DependencyContainer;
-  readonly metrics = new MetricsRegistry();
+  // process_* and nodejs_* too: RSS, CPU seconds, heap, event-loop lag (on Deno nodejs_gc_duration_seconds is missing).
+  readonly metrics = new MetricsRegistry({ defaultMetrics: true });
   readonly routes = new RouteRegistry();
   readonly services = new ServiceRegistry();
   readonly health: HealthModel;

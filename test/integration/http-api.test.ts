@@ -120,6 +120,11 @@ describe('http-api REST routes', () => {
     assert.match(text, /fieldgate_http_request_duration_seconds_bucket\{.*route="\/api\/command",status="400"/);
     assert.match(text, /fieldgate_http_ws_clients 0/);
     assert.match(text, /fieldgate_plugin_up\{plugin="api"\} 1/);
+    // The standard process and runtime metrics Prometheus users expect, on Node and on Deno.
+    for (const name of ['process_resident_memory_bytes', 'process_cpu_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
+      assert.match(text, new RegExp(`^${name} [0-9.e+-]+$`, 'm'), name);
+    }
+    assert.ok(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)![1]) > 10e6, 'RSS is a real figure');
   });
 
   test('GET /openapi.json documents the routes and /docs serves the UI', async () => {
