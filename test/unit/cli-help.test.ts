@@ -37,7 +37,7 @@ test('log lines: json for journald by default, pretty on request, secrets masked
     if (format === 'json') {
       assert.deepEqual(JSON.parse(lines[0]), { time: '2026-01-01T12:00:01.250Z', level: 'warn', ns: 'plugin:plc', msg: 'login with *** refused', attempt: 2, host: 'plc' });
     } else {
-      assert.match(lines[0], /^\d\d:\d\d:01\.250 WARN  plugin:plc: login with \*\*\* refused attempt=2 host=plc$/);
+      assert.match(lines[0], /^\d\d:\d\d:01\.250 WARN {2}plugin:plc: login with \*\*\* refused attempt=2 host=plc$/);
     }
   }
 });
