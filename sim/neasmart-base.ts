@@ -29,8 +29,8 @@ export interface NeasmartBaseOptions {
 
 export class NeasmartBaseSimulator {
   readonly model: ZonesModel;
-  readonly #o: NeasmartBaseOptions;
-  readonly #client: ModbusClient;
+  #o: NeasmartBaseOptions;
+  #client: ModbusClient;
   #timer: TimerHandle | undefined;
   #running = false;
   #lastTick = 0;
@@ -49,6 +49,19 @@ export class NeasmartBaseSimulator {
     this.#o = options;
     this.model = new ZonesModel({ zones: options.zones, timeScale: options.timeScale, outside: options.outside });
     this.#client = new SerialModbusClient({ transport: 'tcp', host: options.host, port: options.port, timeoutMs: options.timeoutMs ?? 1000 }, options.clock);
+  }
+
+  /**
+   * Points the base at the gateway's actual Modbus TCP address (when the manifest lets the gateway
+   * pick an ephemeral port, `port: 0`, the adapter learns it from the modbus-server's announcement).
+   */
+  async retarget(host: string, port: number): Promise<void> {
+    if (host === this.#o.host && port === this.#o.port) return;
+    const old = this.#client;
+    this.#o = { ...this.#o, host, port };
+    this.#client = new SerialModbusClient({ transport: 'tcp', host, port, timeoutMs: this.#o.timeoutMs ?? 1000 }, this.#o.clock);
+    this.#connected = false;
+    await old.close();
   }
 
   get description(): string {
@@ -132,6 +145,7 @@ export class NeasmartBaseSimulator {
   }
 
   async #tick(): Promise<void> {
+    if (this.#o.port === 0) return this.#schedule(this.#o.pollMs); // waiting for the gateway's announced port
     try {
       await this.cycle();
       if (!this.#connected) this.#o.log.info(`base simulator: polling unit ${this.#o.unit} at ${this.#o.host}:${this.#o.port}`);

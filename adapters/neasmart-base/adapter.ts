@@ -31,7 +31,7 @@ export default defineAdapter<NeasmartBaseAdapterOptions, NeasmartBase>({
         description: 'The simulated base station (driver "sim"). It connects to the gateway\'s own Modbus TCP server.',
         properties: {
           host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Where the gateway\'s Modbus TCP server listens.' },
-          port: { type: 'integer', minimum: 1, maximum: 65535, default: 5020, description: 'The gateway\'s Modbus TCP port (the modbus-server\'s tcp.port).' },
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 5020, description: 'The gateway\'s Modbus TCP port (the modbus-server\'s tcp.port); 0 = whatever port the modbus-server in this runtime bound (for tests on an ephemeral port).' },
           unit: { type: 'integer', minimum: 1, maximum: 247, default: 240, description: 'Slave id the base polls.' },
           pollMs: { type: 'integer', minimum: 10, default: 1000, description: 'Poll cycle period.' },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 60, description: 'Process seconds per clock second of the zone model.' },
@@ -73,9 +73,21 @@ export default defineAdapter<NeasmartBaseAdapterOptions, NeasmartBase>({
       () => new NeasmartBaseSimulator({ ...options.sim, clock: ctx.clock, log: ctx.log }),
       (s) => s.stop(),
     );
+    // Port 0: the gateway's modbus-server binds an ephemeral port and announces it on the bus.
+    const unsubscribe = options.sim.port === 0
+      ? ctx.bus.subscribe<{ host: string; port: number }>('modbus-server/listening', ({ host, port }) => {
+        void base.retarget(host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host, port);
+      })
+      : () => {};
     // Started now, before the gateway listens: it retries every cycle until the port answers.
     base.start();
     ctx.log.info(`Neasmart base simulator: ${base.description}`);
-    return { instance: { driver: 'sim', description: base.description }, close: () => base.stop() };
+    return {
+      instance: { driver: 'sim', description: base.description },
+      close: () => {
+        unsubscribe();
+        return base.stop();
+      },
+    };
   },
 });

@@ -91,6 +91,8 @@ export default definePlugin<ModbusServerConfig>({
           });
           await tcp.start();
           registers.tcpAddress = { host: tcp.host, port: tcp.port };
+          // Who needs the bound address (a simulated master when the manifest asked for port 0) hears it here.
+          bus.publish('modbus-server/listening', { server: id, host: tcp.host, port: tcp.port });
           log.info(`serving units ${registers.units.join(', ')} on Modbus TCP ${tcp.host}:${tcp.port}`);
         }
         if (config.rtu.enabled) {

@@ -16,7 +16,6 @@ import { decodeDpt9, encodeDpt9 } from '../../plugins/neasmart/dpt9001.ts';
 import type { NeasmartBaseSimulator } from '../../sim/neasmart-base.ts';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { freePort } from '../helpers/net.ts';
 
 const API_KEY = 'neasmart-test-key';
 
@@ -60,14 +59,13 @@ describe('neasmart-gateway on the base-station simulator', () => {
 
   before(async () => {
     const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
-    modbusPort = await freePort();
     // One clock second is 600 process seconds: a zone's 30-minute time constant takes 3 s.
     const env = {
       API_HOST: '127.0.0.1',
       API_PORT: '0',
       API_KEY,
       MODBUS_TCP_HOST: '127.0.0.1',
-      MODBUS_TCP_PORT: String(modbusPort),
+      MODBUS_TCP_PORT: '0', // an ephemeral port; the simulated base hears which one the gateway bound
       SIM_TIME_SCALE: '600',
       BASE_SIM_POLL_MS: '100',
     };
@@ -78,6 +76,8 @@ describe('neasmart-gateway on the base-station simulator', () => {
     api = runtime.routes.address!;
     assert.ok(api, 'the API announced its address');
     base = runtime.world.require<NeasmartBaseSimulator>('sim:base');
+    modbusPort = runtime.services.require<{ tcpAddress: { port: number } }>('modbus-server:modbus').tcpAddress.port;
+    assert.ok(modbusPort > 0, 'the modbus-server bound an ephemeral port');
     await base.waitCycles(2);
   });
 
