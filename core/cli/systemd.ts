@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { V8_FLAGS } from './v8-flags.ts';
 import type { LoadedManifest } from '../manifest/load.ts';
 import { isDeno } from '../runtime-info.ts';
 import type { SystemdArgs } from './args.ts';
@@ -27,7 +28,7 @@ export const STATE_ROOT = '/var/lib/fieldgate';
 
 /** The unit text. Pure, so tests assert on it and `systemd-analyze verify` checks it. */
 export function renderUnit(spec: UnitSpec): string {
-  const exec = [spec.node, spec.entry, 'run', spec.manifestPath, '--data-dir', spec.dataDir, ...spec.runFlags].map(execArg).join(' ');
+  const exec = [spec.node, ...V8_FLAGS, spec.entry, 'run', spec.manifestPath, '--data-dir', spec.dataDir, ...spec.runFlags].map(execArg).join(' ');
   const underState = spec.dataDir === STATE_ROOT || spec.dataDir.startsWith(`${STATE_ROOT}/`);
   // ProtectHome=yes would hide a manifest or a build that lives in a home directory.
   const inHome = [spec.manifestPath, spec.entry, spec.node].some((p) => /^\/(home|root)\//.test(p));
