@@ -183,6 +183,18 @@ export class SegmentHistory implements HistoryStore {
     return out;
   }
 
+  async *scan(series: string, range: { from?: number; to?: number } = {}): AsyncGenerator<HistoryRecord> {
+    this.#assertOpen();
+    checkSeriesName(series);
+    const state = this.#series.get(series);
+    if (!state) return;
+    this.#roll(state);
+    const query: HistoryQuery = { from: range.from, to: range.to };
+    const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
+    const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
+    for (const start of state.starts().filter((w) => w >= lo && w <= hi)) yield* this.#scanWindow(state, start, query);
+  }
+
   async prune(series: string, before: number): Promise<number> {
     this.#assertOpen();
     checkSeriesName(series);
@@ -331,6 +343,42 @@ export class SegmentHistory implements HistoryStore {
     if (extra.length === 0 && sorted) return base;
     const all = base.concat(extra);
     return all.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** One window's records in [from, to], unsorted, streamed from its file (see scan()). */
+  async *#scanWindow(state: SeriesState, start: number, query: HistoryQuery): AsyncGenerator<HistoryRecord> {
+    const ws = state.windows.get(start);
+    if (!ws) return;
+    if (start === state.openWindow && state.cache) {
+      const cache = state.cache;
+      const from = query.from === undefined ? 0 : lowerBound(cache, query.from);
+      const to = query.to === undefined ? cache.length : upperBound(cache, query.to);
+      // Snapshot first: the generator may be resumed after commits moved records into the cache.
+      const unwritten = ws.unwritten();
+      const base = cache.slice(from, to);
+      yield* base;
+      for (const r of unwritten) if (matches(r, query)) yield r;
+      return;
+    }
+    let unwritten = ws.unwritten();
+    if (ws.onDisk) {
+      const path = this.#writer.segmentPath(state.name, start);
+      const corrupt: number[] = [];
+      try {
+        await this.#writer.ensureSize(ws, path);
+        if (state.windows.get(start) !== ws) return; // pruned meanwhile
+        const end = ws.size ?? 0;
+        unwritten = ws.unwritten();
+        for await (const r of readSegment(this.#cfg.disk, path, end, (offset) => corrupt.push(offset))) {
+          if (matches(r, query)) yield r;
+        }
+      } catch (err) {
+        this.#lastError = `history (${path}): read failed: ${errorMessage(err)}`;
+        this.#cfg.log.error(`${this.#lastError}; the scan lacks this segment`, { err });
+      }
+      this.#reportCorrupt(path, corrupt);
+    }
+    for (const r of unwritten) if (matches(r, query)) yield r;
   }
 
   async #loadOpenWindow(state: SeriesState): Promise<void> {

@@ -32,6 +32,12 @@ export interface HistoryStore {
   append(series: string, records: HistoryRecord[], options?: { durable?: boolean }): Promise<{ durable: boolean }>;
   /** Reads across closed and open segments in time order. */
   query(series: string, query?: HistoryQuery): Promise<HistoryRecord[]>;
+  /**
+   * Streams the records in [from, to] with bounded memory (one read chunk, never a whole range):
+   * windows oldest first, but within a window in arrival order, NOT sorted by ts (a late record
+   * comes where it was appended). For aggregation; use `query` when order matters.
+   */
+  scan(series: string, range?: { from?: number; to?: number }): AsyncIterable<HistoryRecord>;
   /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
   prune(series: string, before: number): Promise<number>;
   listSeries(): string[];
