@@ -24,7 +24,7 @@ import type { Logger } from '../log.ts';
 import type { HistoryDisk } from './disk.ts';
 import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment } from './segment.ts';
 import { dropOldestPending, lowerBound, matches, SeriesState, upperBound } from './series.ts';
-import type { HistoryQuery, HistoryRecord, HistoryStatus, HistoryStore } from './types.ts';
+import type { HistoryQuery, HistoryRecord, HistorySegment, HistoryStatus, HistoryStore } from './types.ts';
 import { SegmentWriter } from './writer.ts';
 
 export interface SegmentHistoryConfig {
@@ -193,6 +193,28 @@ export class SegmentHistory implements HistoryStore {
     const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
     const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
     for (const start of state.starts().filter((w) => w >= lo && w <= hi)) yield* this.#scanWindow(state, start, query);
+  }
+
+  async segments(series: string, range: { from?: number; to?: number } = {}): Promise<HistorySegment[]> {
+    this.#assertOpen();
+    checkSeriesName(series);
+    const state = this.#series.get(series);
+    if (!state) return [];
+    this.#roll(state);
+    const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
+    const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
+    const out: HistorySegment[] = [];
+    for (const start of state.starts()) {
+      if (start < lo || start > hi) continue;
+      const ws = state.windows.get(start)!;
+      let version: string | null = null;
+      if (start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0) {
+        await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
+        if (ws.size !== undefined) version = `${ws.id}:${ws.size}`;
+      }
+      out.push({ start, end: start + this.#cfg.segmentMs, version });
+    }
+    return out;
   }
 
   async prune(series: string, before: number): Promise<number> {

@@ -19,6 +19,13 @@ export interface HistoryQuery {
   where?: Record<string, string | number | boolean | null>;
 }
 
+export interface HistorySegment {
+  /** Window [start, end) in ms since the epoch. */
+  start: number;
+  end: number;
+  version: string | null;
+}
+
 export interface HistoryStatus {
   mode: 'disk' | 'memory';
   ok: boolean;
@@ -38,6 +45,12 @@ export interface HistoryStore {
    * comes where it was appended). For aggregation; use `query` when order matters.
    */
   scan(series: string, range?: { from?: number; to?: number }): AsyncIterable<HistoryRecord>;
+  /**
+   * The segments of a series overlapping [from, to], oldest first. `version` is non-null only for
+   * a segment whose content cannot change unseen (closed, on disk, nothing pending): while it
+   * stays the same, so do the records, so a reader may cache what it derived from them.
+   */
+  segments(series: string, range?: { from?: number; to?: number }): Promise<HistorySegment[]>;
   /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
   prune(series: string, before: number): Promise<number>;
   listSeries(): string[];

@@ -34,7 +34,7 @@ const S0 = T0 / 1000;
 describe('history API', () => {
   let api: HistoryApi;
   before(async () => {
-    api = await startHistoryApi({ history: { maxBuckets: 100, maxLimit: 1000 } });
+    api = await startHistoryApi({ history: { maxBuckets: 100, maxLimit: 1000, rollupCacheSegments: 64 } });
     const h = api.runtime.history;
     // Bucket [S0, S0+10): rows at the edge, inside, and just before the next edge.
     await h.append('signaldatas', [
@@ -158,6 +158,29 @@ describe('history API', () => {
       } while (cursor);
       assert.deepEqual(seen, rows.map((r) => r.data.id), format);
     }
+  });
+
+  test('cached per-segment rollups give the same answer and follow late rows', async () => {
+    const h = api.runtime.history;
+    const rows = Array.from({ length: 3 * 3600 }, (_, i) => ({ ts: T0 + i * 1000, data: { v: i % 7 } }));
+    await h.append('rolled', rows, { durable: true });
+    const path = `/api/history/rolled?keys=v&from=${S0}&to=${S0 + 3 * 3600 - 1}&step=1200`;
+    const want = Array.from({ length: 9 }, (_, b) => {
+      const vs = rows.slice(b * 1200, (b + 1) * 1200).map((r) => r.data.v);
+      return { ts: S0 + b * 1200, min: Math.min(...vs), max: Math.max(...vs), sum: vs.reduce((a, x) => a + x, 0), n: vs.length, last: vs[vs.length - 1] };
+    });
+    const check = (got: Array<Record<string, unknown>>, label: string) => {
+      assert.deepEqual(got.map((r) => [r.ts, r.v_min, r.v_max, r.v_count, r.v_last]), want.map((w) => [w.ts, w.min, w.max, w.n, w.last]), label);
+      got.forEach((r, i) => assert.ok(Math.abs((r.v_avg as number) - want[i]!.sum / want[i]!.n) < 1e-9, label));
+    };
+    check((await api.getJson<Rows>(path)).rows, 'first answer (builds the rollups)');
+    check((await api.getJson<Rows>(path)).rows, 'second answer (from the rollups)');
+    // A late row into the first, already rolled-up hour must show at once.
+    await h.append('rolled', [{ ts: T0 + 5000, data: { v: 1000 } }], { durable: true });
+    want[0]!.max = 1000;
+    want[0]!.n++;
+    want[0]!.sum += 1000;
+    check((await api.getJson<Rows>(path)).rows, 'after a late row');
   });
 
   test('the routes are in the OpenAPI document', async () => {

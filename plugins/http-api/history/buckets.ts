@@ -43,6 +43,29 @@ export class Bucketer {
     }
   }
 
+  /** Folds in another Bucketer's cells: same keys, a step that divides this one's (a rollup). */
+  merge(other: Bucketer): void {
+    for (const [ob, ocells] of other.#cells) {
+      const b = Math.floor((ob * other.stepMs) / this.stepMs);
+      let cells = this.#cells.get(b);
+      if (!cells) this.#cells.set(b, (cells = this.keys.map(() => ({ n: 0, sum: 0, min: Infinity, max: -Infinity, lastTs: -Infinity, last: null, seen: false }))));
+      for (let i = 0; i < cells.length; i++) {
+        const c = cells[i];
+        const o = ocells[i];
+        if (!o.seen) continue;
+        if (o.lastTs >= c.lastTs) {
+          c.lastTs = o.lastTs;
+          c.last = o.last;
+        }
+        c.seen = true;
+        c.n += o.n;
+        c.sum += o.sum;
+        if (o.min < c.min) c.min = o.min;
+        if (o.max > c.max) c.max = o.max;
+      }
+    }
+  }
+
   /**
    * Buckets holding at least one row, oldest first. `ts` is the bucket start in epoch seconds.
    * With `agg`, one column per key; without, `<key>_min/_max/_avg/_last/_count`.

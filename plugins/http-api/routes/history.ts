@@ -3,8 +3,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { HistoryRecord, HistoryStore } from '../../../core/history/types.ts';
 import type { ServerDeps } from '../deps.ts';
-import { Bucketer } from '../history/buckets.ts';
 import { listSeries, seriesFields } from '../history/catalog.ts';
+import { bucketRange, RollupCache } from '../history/rollup.ts';
 import { toCsv } from '../history/csv.ts';
 import {
   AGGS, checkBuckets, encodeCursor, HistoryRequestError, parseCursor, parseKeys, parseTime, parseWhere, type Cursor, type HistoryQueryString,
@@ -14,6 +14,7 @@ const TIME_TEXT = 'Epoch seconds (1700000000, 1700000000.25) or ISO-8601 (2026-0
 
 export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { history, config } = deps;
+  const rollups = new RollupCache(config.history.rollupCacheSegments);
   app.get('/api/history', {
     config: { access: 'read' },
     schema: {
@@ -53,7 +54,7 @@ export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
     },
   }, async (req, reply) => {
     try {
-      return await answer(deps, req.params.series, req.query, reply);
+      return await answer(deps, rollups, req.params.series, req.query, reply);
     } catch (err) {
       if (!(err instanceof HistoryRequestError)) throw err;
       return reply.code(err.status).send({ error: err.status === 404 ? 'not found' : 'bad request', message: err.message });
@@ -61,7 +62,7 @@ export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
   });
 }
 
-async function answer(deps: ServerDeps, series: string, q: HistoryQueryString, reply: FastifyReply): Promise<unknown> {
+async function answer(deps: ServerDeps, rollups: RollupCache, series: string, q: HistoryQueryString, reply: FastifyReply): Promise<unknown> {
   const { history, clock, config } = deps;
   const known = history.listSeries();
   if (!known.includes(series)) {
@@ -98,10 +99,7 @@ async function answer(deps: ServerDeps, series: string, q: HistoryQueryString, r
   checkBuckets(from, to, stepMs, config.history.maxBuckets);
   const keys = requested ?? fields.filter((f) => f.types.includes('number')).map((f) => f.name);
   if (keys.length === 0) throw new HistoryRequestError(400, `series "${series}" has no numeric fields to bucket; name them with keys=`);
-  const bucketer = new Bucketer(keys, stepMs);
-  for await (const r of history.scan(series, { from, to })) {
-    if (!where || matchesWhere(r, where)) bucketer.add(r);
-  }
+  const bucketer = await bucketRange(history, series, { from, to, keys, stepMs, where }, rollups);
   if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(bucketer.columns(q.agg), bucketer.rows(q.agg)));
   return { series, from: from / 1000, to: to / 1000, step: stepMs / 1000, agg: q.agg ?? null, keys, rows: bucketer.rows(q.agg) };
 }
@@ -110,11 +108,6 @@ function rawRow(r: HistoryRecord, keys: readonly string[]): Record<string, unkno
   const row: Record<string, unknown> = { ts: r.ts / 1000, time: new Date(r.ts).toISOString() };
   for (const k of keys) row[k] = r.data[k] ?? null;
   return row;
-}
-
-function matchesWhere(r: HistoryRecord, where: Record<string, unknown>): boolean {
-  for (const [k, v] of Object.entries(where)) if (r.data[k] !== v) return false;
-  return true;
 }
 
 /**
