@@ -24,7 +24,7 @@ export interface HttpApiConfig {
   ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
   audit: { keepRows: number };
   /** GET /api/history limits: buckets per bucketed answer, rows per raw page. */
-  history: { maxBuckets: number; maxLimit: number; rollupCacheSegments: number };
+  history: { maxBuckets: number; maxLimit: number; rollupCacheCells: number };
   docs: boolean;
   dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
 }
@@ -85,7 +85,7 @@ export const configSchema: JsonSchema = {
       properties: {
         maxBuckets: { type: 'integer', minimum: 10, maximum: 1000000, default: 5000, description: 'Most buckets one GET /api/history answer may hold (400 above, saying which step fits).' },
         maxLimit: { type: 'integer', minimum: 10, maximum: 1000000, default: 10000, description: 'Most raw rows per GET /api/history page.' },
-        rollupCacheSegments: { type: 'integer', minimum: 0, maximum: 100000, default: 2048, description: 'Closed segments x key sets whose 1-minute rollups are kept (~5 KB each per key); 0 disables.' },
+        rollupCacheCells: { type: 'integer', minimum: 0, maximum: 10000000, default: 250000, description: 'Cells (per segment, key and 10-60 s) of cached rollups of closed segments, ~100 bytes each; 0 disables the cache.' },
       },
     },
     docs: { type: 'boolean', default: true, description: 'Serve the OpenAPI UI at /docs.' },
@@ -127,7 +127,7 @@ const DEFAULTS: HttpApiConfig = {
   bodyLimit: 16384,
   ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
   audit: { keepRows: 100000 },
-  history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheSegments: 2048 },
+  history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheCells: 250000 },
   docs: true,
   dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
 };

@@ -34,7 +34,7 @@ const S0 = T0 / 1000;
 describe('history API', () => {
   let api: HistoryApi;
   before(async () => {
-    api = await startHistoryApi({ history: { maxBuckets: 100, maxLimit: 1000, rollupCacheSegments: 64 } });
+    api = await startHistoryApi({ history: { maxBuckets: 100, maxLimit: 1000, rollupCacheCells: 10000 } });
     const h = api.runtime.history;
     // Bucket [S0, S0+10): rows at the edge, inside, and just before the next edge.
     await h.append('signaldatas', [

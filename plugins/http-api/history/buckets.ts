@@ -21,6 +21,11 @@ export class Bucketer {
 
   constructor(private readonly keys: readonly string[], private readonly stepMs: number) {}
 
+  /** Buckets x keys held: the memory this Bucketer takes, in cells. */
+  get cellCount(): number {
+    return this.#cells.size * this.keys.length;
+  }
+
   add(record: HistoryRecord): void {
     const b = Math.floor(record.ts / this.stepMs);
     let cells = this.#cells.get(b);

@@ -1,16 +1,23 @@
 // Bucketing a range of a history series, with per-segment rollups cached: a closed segment is
-// folded once into 1-minute cells, and later answers whose step is a whole number of minutes merge
-// those cells instead of parsing its rows again (the first answer over a month still reads them all).
+// folded once into cells of 60 s (or 30/20/15/12/10 s, the largest dividing the step), and later
+// answers merge those cells instead of parsing its rows again (the first answer still reads them all).
 import type { HistoryRecord, HistoryStore } from '../../../core/history/types.ts';
 import { Bucketer } from './buckets.ts';
 
-export const ROLLUP_MS = 60_000;
+const ROLLUP_SECONDS = [60, 30, 20, 15, 12, 10];
 
-/** Least recently used rollups beyond `maxEntries` are dropped; one entry is one segment x key set. */
+/** The cell width for a step: the largest of ROLLUP_SECONDS dividing it, or null (no rollup). */
+export function rollupMs(stepMs: number): number | null {
+  for (const s of ROLLUP_SECONDS) if (stepMs % (s * 1000) === 0) return s * 1000;
+  return null;
+}
+
+/** Least recently used rollups go once the cells (buckets x keys) held pass `maxCells`. */
 export class RollupCache {
   readonly #entries = new Map<string, Bucketer>();
+  #cells = 0;
 
-  constructor(readonly maxEntries: number) {}
+  constructor(readonly maxCells: number) {}
 
   get(key: string): Bucketer | undefined {
     const v = this.#entries.get(key);
@@ -22,17 +29,21 @@ export class RollupCache {
   }
 
   set(key: string, value: Bucketer): void {
-    if (this.maxEntries <= 0) return;
+    if (value.cellCount > this.maxCells) return;
+    const old = this.#entries.get(key);
+    if (old) this.#cells -= old.cellCount;
     this.#entries.delete(key);
     this.#entries.set(key, value);
-    for (const oldest of this.#entries.keys()) {
-      if (this.#entries.size <= this.maxEntries) break;
+    this.#cells += value.cellCount;
+    for (const [oldest, v] of this.#entries) {
+      if (this.#cells <= this.maxCells) break;
       this.#entries.delete(oldest);
+      this.#cells -= v.cellCount;
     }
   }
 
-  get size(): number {
-    return this.#entries.size;
+  get cells(): number {
+    return this.#cells;
   }
 }
 
@@ -55,11 +66,12 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
   const fold = async (target: Bucketer, from: number, to: number) => {
     for await (const r of history.scan(series, { from, to })) if (matchesWhere(r, req.where)) target.add(r);
   };
-  if (req.stepMs % ROLLUP_MS !== 0) {
+  const cellMs = rollupMs(req.stepMs);
+  if (cellMs === null || cache.maxCells <= 0) {
     await fold(out, req.from, req.to);
     return out;
   }
-  const tag = `${req.keys.join(',')}\u0000${JSON.stringify(req.where ?? null)}`;
+  const tag = `${cellMs}\u0000${req.keys.join(',')}\u0000${JSON.stringify(req.where ?? null)}`;
   for (const seg of await history.segments(series, { from: req.from, to: req.to })) {
     const whole = seg.start >= req.from && seg.end - 1 <= req.to;
     if (!whole || seg.version === null) {
@@ -69,7 +81,7 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
     const key = `${series}\u0000${seg.start}\u0000${seg.version}\u0000${tag}`;
     let rollup = cache.get(key);
     if (!rollup) {
-      rollup = new Bucketer(req.keys, ROLLUP_MS);
+      rollup = new Bucketer(req.keys, cellMs);
       await fold(rollup, seg.start, seg.end - 1);
       // Cache only if no late row reached the segment while it was read.
       const now = await history.segments(series, { from: seg.start, to: seg.start });

@@ -14,7 +14,7 @@ const TIME_TEXT = 'Epoch seconds (1700000000, 1700000000.25) or ISO-8601 (2026-0
 
 export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { history, config } = deps;
-  const rollups = new RollupCache(config.history.rollupCacheSegments);
+  const rollups = new RollupCache(config.history.rollupCacheCells);
   app.get('/api/history', {
     config: { access: 'read' },
     schema: {
