@@ -93,9 +93,9 @@ describe('history API', () => {
   });
 
   test('from/to are inclusive, accept ISO-8601, and where= filters rows', async () => {
-    const iso = await api.getJson<Rows>('/api/history/signaldatas?keys=value&from=2026-01-01T00:00:10Z&to=2026-01-01T00:00:15Z&step=10&agg=max');
+    const iso = await api.getJson<Rows>('/api/history/signaldatas?keys=value&from=2026-01-01T00:00:10Z&to=2026-01-01T00:00:15Z&step=10s&agg=max');
     assert.deepEqual(iso.rows.map((r) => [r.ts, r.value]), [[S0 + 10, 100]]);
-    const m2 = await api.getJson<Rows>(`/api/history/signaldatas?keys=value&from=${S0}&to=${S0 + 3600}&step=3600&agg=avg&where=machine:m1`);
+    const m2 = await api.getJson<Rows>(`/api/history/signaldatas?keys=value&from=${S0}&to=${S0 + 3600}&step=1h&agg=avg&where=machine:m1`);
     assert.deepEqual(m2.rows.map((r) => [r.ts, r.value]), [[S0, (5 + 1 + 9 + 50 + 100) / 5], [S0 + 3600, 3]]);
   });
 
@@ -116,7 +116,8 @@ describe('history API', () => {
       [`/api/history/signaldatas?from=${S0}&to=${S0 + 3600}&step=1`, 400, /3601 buckets, more than the maximum of 100: use step>=37/],
       ['/api/history/signaldatas?from=yesterday', 400, /from="yesterday" is not a time/],
       ['/api/history/signaldatas?agg=avg', 400, /agg needs step/],
-      ['/api/history/signaldatas?step=0', 400, /step/],
+      ['/api/history/signaldatas?step=0', 400, /step="0" is not a bucket width/],
+      ['/api/history/signaldatas?step=5x', 400, /step="5x" is not a bucket width/],
       ['/api/history/signaldatas?after=xyz', 400, /not a cursor/],
     ];
     for (const [path, status, message] of cases) {

@@ -14,7 +14,7 @@ export interface HistoryQueryString {
   keys?: string;
   from?: string;
   to?: string;
-  step?: number;
+  step?: string;
   agg?: Agg;
   limit?: number;
   after?: string;
@@ -31,6 +31,16 @@ export function parseTime(name: 'from' | 'to', text: string): number {
   if (!Number.isFinite(ms)) {
     throw new HistoryRequestError(400, `${name}=${JSON.stringify(text)} is not a time: use epoch seconds (1700000000) or ISO-8601 (2026-01-31T12:00:00Z)`);
   }
+  return ms;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Bucket width in ms from seconds (`60`, `0.5`) or a duration as Grafana's $__interval writes it (`30s`, `5m`, `1h`). */
+export function parseStep(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!) : Number.NaN;
+  if (!(ms >= 1)) throw new HistoryRequestError(400, `step=${JSON.stringify(text)} is not a bucket width: use seconds (60) or a duration (500ms, 30s, 5m, 1h, 1d), at least 1 ms`);
   return ms;
 }
 

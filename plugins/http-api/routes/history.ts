@@ -7,7 +7,7 @@ import { listSeries, seriesFields } from '../history/catalog.ts';
 import { bucketRange, RollupCache } from '../history/rollup.ts';
 import { toCsv } from '../history/csv.ts';
 import {
-  AGGS, checkBuckets, encodeCursor, HistoryRequestError, parseCursor, parseKeys, parseTime, parseWhere, type Cursor, type HistoryQueryString,
+  AGGS, checkBuckets, encodeCursor, HistoryRequestError, parseCursor, parseKeys, parseStep, parseTime, parseWhere, type Cursor, type HistoryQueryString,
 } from '../history/params.ts';
 
 const TIME_TEXT = 'Epoch seconds (1700000000, 1700000000.25) or ISO-8601 (2026-01-31T12:00:00Z), inclusive.';
@@ -43,7 +43,7 @@ export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
           keys: { type: 'string', description: 'Comma-separated fields of the rows; default: all (raw) or every numeric field (bucketed).' },
           from: { type: 'string', description: `${TIME_TEXT} Default: the oldest row.` },
           to: { type: 'string', description: `${TIME_TEXT} Default: now.` },
-          step: { type: 'number', exclusiveMinimum: 0, description: 'Bucket width in seconds; omit for raw rows.' },
+          step: { type: 'string', description: 'Bucket width: seconds (60) or a duration (30s, 5m, 1h, 1d; Grafana $__interval); omit for raw rows.' },
           agg: { type: 'string', enum: [...AGGS], description: 'One value per key and bucket instead of all four.' },
           limit: { type: 'integer', minimum: 1, maximum: config.history.maxLimit, default: 1000, description: 'Raw rows per page.' },
           after: { type: 'string', description: 'Paging cursor: the `next` of the previous page.' },
@@ -95,7 +95,7 @@ async function answer(deps: ServerDeps, rollups: RollupCache, series: string, q:
     return { series, from: from / 1000, to: to / 1000, keys, rows, next };
   }
 
-  const stepMs = Math.max(1, Math.round(q.step * 1000));
+  const stepMs = parseStep(q.step);
   checkBuckets(from, to, stepMs, config.history.maxBuckets);
   const keys = requested ?? fields.filter((f) => f.types.includes('number')).map((f) => f.name);
   if (keys.length === 0) throw new HistoryRequestError(400, `series "${series}" has no numeric fields to bucket; name them with keys=`);
