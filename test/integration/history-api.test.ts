@@ -100,6 +100,8 @@ describe('history API', () => {
   });
 
   test('an empty range is an empty list, bucketed or raw, JSON or CSV', async () => {
+    // Only `to`, before the oldest row: from defaults to it, not to the oldest row (which would be after to).
+    assert.deepEqual((await api.getJson<Rows>(`/api/history/signaldatas?keys=value&to=${S0 - 1}`)).rows, []);
     const q = `from=${S0 - 500}&to=${S0 - 1}`;
     assert.deepEqual((await api.getJson<Rows>(`/api/history/signaldatas?keys=value&${q}&step=10`)).rows, []);
     assert.deepEqual(await api.getJson<Rows>(`/api/history/signaldatas?keys=value&${q}`), { series: 'signaldatas', from: S0 - 500, to: S0 - 1, keys: ['value'], rows: [], next: null });
@@ -194,6 +196,27 @@ describe('history API', () => {
     want[0]!.n++;
     want[0]!.sum += 1000;
     check((await api.getJson<Rows>(path)).rows, 'after a late row');
+  });
+
+  test('many answers at once all arrive, and match one answer alone', async () => {
+    const path = `/api/history/signaldatas?keys=value&from=${S0}&to=${S0 + 3600}&step=37`;
+    const alone = await api.getJson<Rows>(path);
+    const together = await Promise.all(Array.from({ length: 6 }, () => api.getJson<Rows>(path)));
+    for (const body of together) assert.deepEqual(body.rows, alone.rows);
+  });
+
+  test('with requireKeyForReads the history routes need the key', async () => {
+    const locked = await startHistoryApi({ apiKey: 'history-key-0123456789', requireKeyForReads: true });
+    try {
+      assert.equal((await locked.get('/api/history')).status, 401);
+      assert.equal((await fetch(`${locked.base}/api/history`, { headers: { 'x-api-key': 'history-key-0123456789' } })).status, 200);
+      await locked.runtime.history.append('s', [{ ts: T0, data: { v: 1 } }], { durable: true });
+      assert.equal((await locked.get(`/api/history/s?from=${S0}`)).status, 401);
+      const r = await fetch(`${locked.base}/api/history/s?from=${S0}`, { headers: { 'x-api-key': 'history-key-0123456789' } });
+      assert.deepEqual(((await r.json()) as Rows).rows, [{ ts: S0, time: '2026-01-01T00:00:00.000Z', v: 1 }]);
+    } finally {
+      await locked.stop();
+    }
   });
 
   test('the routes are in the OpenAPI document', async () => {

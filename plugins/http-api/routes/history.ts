@@ -10,11 +10,35 @@ import {
   AGGS, checkBuckets, encodeCursor, HistoryRequestError, parseCursor, parseKeys, parseStep, parseTime, parseWhere, type Cursor, type HistoryQueryString,
 } from '../history/params.ts';
 
+/** History answers computed at once; more wait their turn (in order). */
+const MAX_CONCURRENT_READS = 2;
+
+class Gate {
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
+}
+
 const TIME_TEXT = 'Epoch seconds (1700000000, 1700000000.25) or ISO-8601 (2026-01-31T12:00:00Z), inclusive.';
 
 export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { history, config } = deps;
   const rollups = new RollupCache(config.history.rollupCacheCells);
+  // Reading a month of rows is seconds of CPU: queue the readers so they cannot starve the plugins.
+  const readers = new Gate(MAX_CONCURRENT_READS);
   app.get('/api/history', {
     config: { access: 'read' },
     schema: {
@@ -54,7 +78,7 @@ export function historyRoutes(app: FastifyInstance, deps: ServerDeps): void {
     },
   }, async (req, reply) => {
     try {
-      return await answer(deps, rollups, req.params.series, req.query, reply);
+      return await readers.run(() => answer(deps, rollups, req.params.series, req.query, reply));
     } catch (err) {
       if (!(err instanceof HistoryRequestError)) throw err;
       return reply.code(err.status).send({ error: err.status === 404 ? 'not found' : 'bad request', message: err.message });
@@ -78,7 +102,7 @@ async function answer(deps: ServerDeps, rollups: RollupCache, series: string, q:
     }
   }
   const to = q.to === undefined ? clock.now() : parseTime('to', q.to);
-  const from = q.from === undefined ? (history.status().series[series]?.oldestTs ?? to) : parseTime('from', q.from);
+  const from = q.from === undefined ? Math.min(history.status().series[series]?.oldestTs ?? to, to) : parseTime('from', q.from);
   if (from > to) throw new HistoryRequestError(400, `from (${new Date(from).toISOString()}) is after to (${new Date(to).toISOString()}); swap them`);
   const where = parseWhere(q.where);
 
