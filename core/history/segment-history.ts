@@ -22,7 +22,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import { errorMessage, FieldgateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HistoryDisk } from './disk.ts';
-import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment } from './segment.ts';
+import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment, readSegmentBatches } from './segment.ts';
 import { dropOldestPending, lowerBound, matches, SeriesState, upperBound } from './series.ts';
 import type { HistoryQuery, HistoryRecord, HistorySegment, HistoryStatus, HistoryStore } from './types.ts';
 import { SegmentWriter } from './writer.ts';
@@ -183,7 +183,7 @@ export class SegmentHistory implements HistoryStore {
     return out;
   }
 
-  async *scan(series: string, range: { from?: number; to?: number } = {}): AsyncGenerator<HistoryRecord> {
+  async *scan(series: string, range: { from?: number; to?: number } = {}): AsyncGenerator<HistoryRecord[]> {
     this.#assertOpen();
     checkSeriesName(series);
     const state = this.#series.get(series);
@@ -368,7 +368,7 @@ export class SegmentHistory implements HistoryStore {
   }
 
   /** One window's records in [from, to], unsorted, streamed from its file (see scan()). */
-  async *#scanWindow(state: SeriesState, start: number, query: HistoryQuery): AsyncGenerator<HistoryRecord> {
+  async *#scanWindow(state: SeriesState, start: number, query: HistoryQuery): AsyncGenerator<HistoryRecord[]> {
     const ws = state.windows.get(start);
     if (!ws) return;
     if (start === state.openWindow && state.cache) {
@@ -376,10 +376,10 @@ export class SegmentHistory implements HistoryStore {
       const from = query.from === undefined ? 0 : lowerBound(cache, query.from);
       const to = query.to === undefined ? cache.length : upperBound(cache, query.to);
       // Snapshot first: the generator may be resumed after commits moved records into the cache.
-      const unwritten = ws.unwritten();
+      const unwritten = ws.unwritten().filter((r) => matches(r, query));
       const base = cache.slice(from, to);
-      yield* base;
-      for (const r of unwritten) if (matches(r, query)) yield r;
+      if (base.length) yield base;
+      if (unwritten.length) yield unwritten;
       return;
     }
     let unwritten = ws.unwritten();
@@ -391,8 +391,9 @@ export class SegmentHistory implements HistoryStore {
         if (state.windows.get(start) !== ws) return; // pruned meanwhile
         const end = ws.size ?? 0;
         unwritten = ws.unwritten();
-        for await (const r of readSegment(this.#cfg.disk, path, end, (offset) => corrupt.push(offset))) {
-          if (matches(r, query)) yield r;
+        for await (const batch of readSegmentBatches(this.#cfg.disk, path, end, (offset) => corrupt.push(offset))) {
+          const hits = batch.filter((r) => matches(r, query));
+          if (hits.length) yield hits;
         }
       } catch (err) {
         this.#lastError = `history (${path}): read failed: ${errorMessage(err)}`;
@@ -400,7 +401,8 @@ export class SegmentHistory implements HistoryStore {
       }
       this.#reportCorrupt(path, corrupt);
     }
-    for (const r of unwritten) if (matches(r, query)) yield r;
+    const extra = unwritten.filter((r) => matches(r, query));
+    if (extra.length) yield extra;
   }
 
   async #loadOpenWindow(state: SeriesState): Promise<void> {

@@ -40,11 +40,11 @@ export interface HistoryStore {
   /** Reads across closed and open segments in time order. */
   query(series: string, query?: HistoryQuery): Promise<HistoryRecord[]>;
   /**
-   * Streams the records in [from, to] with bounded memory (one read chunk, never a whole range):
-   * windows oldest first, but within a window in arrival order, NOT sorted by ts (a late record
-   * comes where it was appended). For aggregation; use `query` when order matters.
+   * Streams the records in [from, to] in batches with bounded memory (one read chunk, never a
+   * whole range): windows oldest first, but within a window in arrival order, NOT sorted by ts (a
+   * late record comes where it was appended). For aggregation; use `query` when order matters.
    */
-  scan(series: string, range?: { from?: number; to?: number }): AsyncIterable<HistoryRecord>;
+  scan(series: string, range?: { from?: number; to?: number }): AsyncIterable<HistoryRecord[]>;
   /**
    * The segments of a series overlapping [from, to], oldest first. `version` is non-null only for
    * a segment whose content cannot change unseen (closed, on disk, nothing pending): while it

@@ -64,7 +64,9 @@ export function matchesWhere(r: HistoryRecord, where: Record<string, unknown> | 
 export async function bucketRange(history: HistoryStore, series: string, req: BucketRequest, cache: RollupCache): Promise<Bucketer> {
   const out = new Bucketer(req.keys, req.stepMs);
   const fold = async (target: Bucketer, from: number, to: number) => {
-    for await (const r of history.scan(series, { from, to })) if (matchesWhere(r, req.where)) target.add(r);
+    for await (const batch of history.scan(series, { from, to })) {
+      for (const r of batch) if (matchesWhere(r, req.where)) target.add(r);
+    }
   };
   const cellMs = rollupMs(req.stepMs);
   if (cellMs === null || cache.maxCells <= 0) {
