@@ -198,6 +198,17 @@ describe('history API', () => {
     check((await api.getJson<Rows>(path)).rows, 'after a late row');
   });
 
+  test('rows of the open segment count, on disk or still waiting for their commit', async () => {
+    const now = Math.floor(Date.now() / 10_000) * 10_000 - 20_000; // a bucket start in the open hour (or just before)
+    const h = api.runtime.history;
+    await h.append('live', [{ ts: now, data: { v: 1 } }, { ts: now + 1000, data: { v: 3 } }], { durable: true });
+    void h.append('live', [{ ts: now + 2000, data: { v: 5 } }], { durable: false }); // not yet committed
+    const body = await api.getJson<Rows>(`/api/history/live?keys=v&from=${now / 1000}&to=${now / 1000 + 9}&step=10&agg=avg`);
+    assert.deepEqual(body.rows.map((r) => [r.ts, r.v]), [[now / 1000, 3]]);
+    const raw = await api.getJson<Rows>(`/api/history/live?keys=v&from=${now / 1000}`);
+    assert.deepEqual(raw.rows.map((r) => r.v), [1, 3, 5]);
+  });
+
   test('many answers at once all arrive, and match one answer alone', async () => {
     const path = `/api/history/signaldatas?keys=value&from=${S0}&to=${S0 + 3600}&step=37`;
     const alone = await api.getJson<Rows>(path);
