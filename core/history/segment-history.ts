@@ -22,9 +22,9 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import { errorMessage, FieldgateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HistoryDisk } from './disk.ts';
-import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment } from './segment.ts';
+import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment, readSegmentBatches } from './segment.ts';
 import { dropOldestPending, lowerBound, matches, SeriesState, upperBound } from './series.ts';
-import type { HistoryQuery, HistoryRecord, HistoryStatus, HistoryStore } from './types.ts';
+import type { HistoryQuery, HistoryRecord, HistorySegment, HistoryStatus, HistoryStore } from './types.ts';
 import { SegmentWriter } from './writer.ts';
 
 export interface SegmentHistoryConfig {
@@ -183,6 +183,40 @@ export class SegmentHistory implements HistoryStore {
     return out;
   }
 
+  async *scan(series: string, range: { from?: number; to?: number } = {}): AsyncGenerator<HistoryRecord[]> {
+    this.#assertOpen();
+    checkSeriesName(series);
+    const state = this.#series.get(series);
+    if (!state) return;
+    this.#roll(state);
+    const query: HistoryQuery = { from: range.from, to: range.to };
+    const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
+    const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
+    for (const start of state.starts().filter((w) => w >= lo && w <= hi)) yield* this.#scanWindow(state, start, query);
+  }
+
+  async segments(series: string, range: { from?: number; to?: number } = {}): Promise<HistorySegment[]> {
+    this.#assertOpen();
+    checkSeriesName(series);
+    const state = this.#series.get(series);
+    if (!state) return [];
+    this.#roll(state);
+    const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
+    const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
+    const out: HistorySegment[] = [];
+    for (const start of state.starts()) {
+      if (start < lo || start > hi) continue;
+      const ws = state.windows.get(start)!;
+      let version: string | null = null;
+      if (start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0) {
+        await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
+        if (ws.size !== undefined) version = `${ws.id}:${ws.size}`;
+      }
+      out.push({ start, end: start + this.#cfg.segmentMs, version });
+    }
+    return out;
+  }
+
   async prune(series: string, before: number): Promise<number> {
     this.#assertOpen();
     checkSeriesName(series);
@@ -331,6 +365,44 @@ export class SegmentHistory implements HistoryStore {
     if (extra.length === 0 && sorted) return base;
     const all = base.concat(extra);
     return all.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** One window's records in [from, to], unsorted, streamed from its file (see scan()). */
+  async *#scanWindow(state: SeriesState, start: number, query: HistoryQuery): AsyncGenerator<HistoryRecord[]> {
+    const ws = state.windows.get(start);
+    if (!ws) return;
+    if (start === state.openWindow && state.cache) {
+      const cache = state.cache;
+      const from = query.from === undefined ? 0 : lowerBound(cache, query.from);
+      const to = query.to === undefined ? cache.length : upperBound(cache, query.to);
+      // Snapshot first: the generator may be resumed after commits moved records into the cache.
+      const unwritten = ws.unwritten().filter((r) => matches(r, query));
+      const base = cache.slice(from, to);
+      if (base.length) yield base;
+      if (unwritten.length) yield unwritten;
+      return;
+    }
+    let unwritten = ws.unwritten();
+    if (ws.onDisk) {
+      const path = this.#writer.segmentPath(state.name, start);
+      const corrupt: number[] = [];
+      try {
+        await this.#writer.ensureSize(ws, path);
+        if (state.windows.get(start) !== ws) return; // pruned meanwhile
+        const end = ws.size ?? 0;
+        unwritten = ws.unwritten();
+        for await (const batch of readSegmentBatches(this.#cfg.disk, path, end, (offset) => corrupt.push(offset))) {
+          const hits = batch.filter((r) => matches(r, query));
+          if (hits.length) yield hits;
+        }
+      } catch (err) {
+        this.#lastError = `history (${path}): read failed: ${errorMessage(err)}`;
+        this.#cfg.log.error(`${this.#lastError}; the scan lacks this segment`, { err });
+      }
+      this.#reportCorrupt(path, corrupt);
+    }
+    const extra = unwritten.filter((r) => matches(r, query));
+    if (extra.length) yield extra;
   }
 
   async #loadOpenWindow(state: SeriesState): Promise<void> {

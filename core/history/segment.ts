@@ -89,10 +89,21 @@ export async function* readSegment(
   end: number,
   onCorrupt: (offset: number) => void,
 ): AsyncGenerator<HistoryRecord> {
+  for await (const batch of readSegmentBatches(disk, path, end, onCorrupt)) yield* batch;
+}
+
+/** readSegment() one read chunk's records at a time: a long scan pays one await per chunk, not per record. */
+export async function* readSegmentBatches(
+  disk: HistoryDisk,
+  path: string,
+  end: number,
+  onCorrupt: (offset: number) => void,
+): AsyncGenerator<HistoryRecord[]> {
   let carry: Uint8Array | null = null;
   let chunkStart = 0;
   let lineStart = 0;
   for await (const chunk of disk.read(path, 0, end)) {
+    const batch: HistoryRecord[] = [];
     let from = 0;
     for (let nl = chunk.indexOf(NL); nl !== -1; nl = chunk.indexOf(NL, from)) {
       let line = chunk.subarray(from, nl);
@@ -102,7 +113,7 @@ export async function* readSegment(
       }
       if (line.length > 0) {
         const record = decodeLine(line);
-        if (record) yield record;
+        if (record) batch.push(record);
         else onCorrupt(lineStart);
       }
       from = nl + 1;
@@ -110,11 +121,12 @@ export async function* readSegment(
     }
     if (from < chunk.length) carry = carry ? concat(carry, chunk.subarray(from)) : chunk.slice(from);
     chunkStart += chunk.length;
+    if (batch.length) yield batch;
   }
   if (carry && carry.length > 0) {
     // A last line without its newline is a torn write, unless it happens to be complete.
     const record = decodeLine(carry);
-    if (record) yield record;
+    if (record) yield [record];
     else onCorrupt(lineStart);
   }
 }

@@ -10,8 +10,12 @@ export interface PendingRecord {
   seq: number;
 }
 
+let windowIds = 0;
+
 /** One time window of one series, i.e. one segment file. */
 export class WindowState {
+  /** Unique in this process: a pruned and re-created window is a new one (see HistoryStore.segments). */
+  readonly id = ++windowIds;
   /** Appended, not yet handed to a commit. */
   pending: PendingRecord[] = [];
   /** Being written by the current commit; still visible to queries until confirmed. */

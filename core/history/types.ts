@@ -19,6 +19,13 @@ export interface HistoryQuery {
   where?: Record<string, string | number | boolean | null>;
 }
 
+export interface HistorySegment {
+  /** Window [start, end) in ms since the epoch. */
+  start: number;
+  end: number;
+  version: string | null;
+}
+
 export interface HistoryStatus {
   mode: 'disk' | 'memory';
   ok: boolean;
@@ -32,6 +39,18 @@ export interface HistoryStore {
   append(series: string, records: HistoryRecord[], options?: { durable?: boolean }): Promise<{ durable: boolean }>;
   /** Reads across closed and open segments in time order. */
   query(series: string, query?: HistoryQuery): Promise<HistoryRecord[]>;
+  /**
+   * Streams the records in [from, to] in batches with bounded memory (one read chunk, never a
+   * whole range): windows oldest first, but within a window in arrival order, NOT sorted by ts (a
+   * late record comes where it was appended). For aggregation; use `query` when order matters.
+   */
+  scan(series: string, range?: { from?: number; to?: number }): AsyncIterable<HistoryRecord[]>;
+  /**
+   * The segments of a series overlapping [from, to], oldest first. `version` is non-null only for
+   * a segment whose content cannot change unseen (closed, on disk, nothing pending): while it
+   * stays the same, so do the records, so a reader may cache what it derived from them.
+   */
+  segments(series: string, range?: { from?: number; to?: number }): Promise<HistorySegment[]>;
   /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
   prune(series: string, before: number): Promise<number>;
   listSeries(): string[];

@@ -23,6 +23,8 @@ export interface HttpApiConfig {
   bodyLimit: number;
   ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
   audit: { keepRows: number };
+  /** GET /api/history limits: buckets per bucketed answer, rows per raw page. */
+  history: { maxBuckets: number; maxLimit: number; rollupCacheCells: number };
   docs: boolean;
   dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
 }
@@ -76,6 +78,16 @@ export const configSchema: JsonSchema = {
       default: {},
       properties: { keepRows: { type: 'integer', minimum: 100, default: 100000, description: 'Oldest audit rows beyond this are pruned hourly.' } },
     },
+    history: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxBuckets: { type: 'integer', minimum: 10, maximum: 1000000, default: 5000, description: 'Most buckets one GET /api/history answer may hold (400 above, saying which step fits).' },
+        maxLimit: { type: 'integer', minimum: 10, maximum: 1000000, default: 10000, description: 'Most raw rows per GET /api/history page.' },
+        rollupCacheCells: { type: 'integer', minimum: 0, maximum: 10000000, default: 250000, description: 'Cells (per segment, key and 10-60 s) of cached rollups of closed segments, ~100 bytes each; 0 disables the cache.' },
+      },
+    },
     docs: { type: 'boolean', default: true, description: 'Serve the OpenAPI UI at /docs.' },
     dashboard: {
       type: 'object',
@@ -115,6 +127,7 @@ const DEFAULTS: HttpApiConfig = {
   bodyLimit: 16384,
   ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
   audit: { keepRows: 100000 },
+  history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheCells: 250000 },
   docs: true,
   dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
 };
@@ -131,6 +144,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     cors: { ...DEFAULTS.cors, ...config.cors },
     ws: { ...DEFAULTS.ws, ...config.ws },
     audit: { ...DEFAULTS.audit, ...config.audit },
+    history: { ...DEFAULTS.history, ...config.history },
     dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
     commands: config.commands ?? {},
     apiKey: config.apiKey ? config.apiKey : undefined,

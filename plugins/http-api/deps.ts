@@ -1,6 +1,7 @@
 // What the route modules share: the services and settings one server instance runs with.
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
+import type { HistoryStore } from '../../core/history/types.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { RouteRegistry } from '../../core/http-routes.ts';
 import type { Logger } from '../../core/log.ts';
@@ -16,6 +17,7 @@ import type { LiveHub } from './ws/hub.ts';
 export interface ServerDeps {
   config: HttpApiConfig;
   store: StateStore;
+  history: HistoryStore;
   health: HealthModel;
   metrics: MetricsRegistry;
   routes: RouteRegistry;

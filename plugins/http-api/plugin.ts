@@ -55,7 +55,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         hub = new LiveHub({ bus: ctx.bus, store, clock: scope.clock, limits: config.ws, metrics: ctx.metrics, log });
         hub.start();
         app = await buildServer({
-          config, store, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
+          config, store, history: ctx.history, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
           gatewayName: manifest?.name ?? 'gateway', version: VERSION,
         });
         scope.defer(close);

@@ -11,6 +11,7 @@ import { commandRoutes } from './routes/command.ts';
 import { contributedRoutes } from './routes/contributed.ts';
 import { dashboardRoutes } from './routes/dashboard.ts';
 import { docsRoutes } from './routes/docs.ts';
+import { historyRoutes } from './routes/history.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { stateRoutes } from './routes/state.ts';
@@ -50,6 +51,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   stateRoutes(app, deps);
   commandRoutes(app, deps);
   trendRoutes(app, deps);
+  historyRoutes(app, deps);
   auditRoutes(app, deps);
   healthRoutes(app, deps);
   metricsRoutes(app, deps);
