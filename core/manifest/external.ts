@@ -1,0 +1,187 @@
+// Loads plugins and adapters a manifest names by path (`./x.ts`, relative to the manifest) or by npm
+// package (`npm:name`, resolved from the manifest's folder), and checks they fit the contract.
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CONTRACT_VERSION, type AnyAdapterDefinition, type AnyPluginDefinition } from '../plugin.ts';
+import { errorMessage } from '../errors.ts';
+import { formatPath, isRecord } from './paths.ts';
+
+export interface ExternalDefinitions {
+  /** Loaded definitions, renamed to the specifier the manifest used so every lookup by name finds them. */
+  plugins: AnyPluginDefinition[];
+  adapters: AnyAdapterDefinition[];
+  /** `path: message` lines for entries that could not be loaded. */
+  issues: string[];
+}
+
+/** Whether a `use` or `kind` names code outside the catalogue. */
+export function isExternalSpecifier(name: string): boolean {
+  return name.startsWith('./') || name.startsWith('../') || isAbsolute(name) || name.startsWith('npm:');
+}
+
+class LoadFailure extends Error {}
+
+interface Wanted {
+  what: 'plugin' | 'adapter';
+  /** Where the specifier first appears, for messages. */
+  at: string;
+}
+
+/** Loads every external plugin and adapter `data` (a parsed, interpolated manifest) names. */
+export async function loadExternal(data: unknown, manifestFile: string): Promise<ExternalDefinitions> {
+  const out: ExternalDefinitions = { plugins: [], adapters: [], issues: [] };
+  if (!isRecord(data)) return out;
+  const baseDir = dirname(resolve(manifestFile));
+  const wanted = new Map<string, Wanted>();
+  const collect = (key: 'plugins' | 'adapters', field: 'use' | 'kind', what: Wanted['what']) => {
+    (Array.isArray(data[key]) ? data[key] : []).forEach((raw: unknown, i: number) => {
+      const spec = isRecord(raw) ? raw[field] : undefined;
+      if (typeof spec !== 'string' || !isExternalSpecifier(spec) || wanted.has(`${what} ${spec}`)) return;
+      wanted.set(`${what} ${spec}`, { what, at: formatPath([key, i, field]) });
+    });
+  };
+  collect('plugins', 'use', 'plugin');
+  collect('adapters', 'kind', 'adapter');
+
+  for (const [key, { what, at }] of wanted) {
+    const spec = key.slice(what.length + 1);
+    let where = spec;
+    try {
+      const file = await locate(spec, baseDir);
+      where = file;
+      const definition = check(await importModule(file), what);
+      if (what === 'plugin') out.plugins.push({ ...(definition as AnyPluginDefinition), type: spec });
+      else out.adapters.push({ ...(definition as AnyAdapterDefinition), kind: spec });
+    } catch (err) {
+      const reason = err instanceof LoadFailure ? err.message : errorMessage(err);
+      out.issues.push(`${at}: cannot load ${what} "${spec}"${where !== spec ? ` (${where})` : ''}: ${reason}`);
+    }
+  }
+  return out;
+}
+
+/** The file a specifier points at. */
+async function locate(spec: string, baseDir: string): Promise<string> {
+  if (!spec.startsWith('npm:')) {
+    const file = resolve(baseDir, spec);
+    await mustBeFile(file, `no such file (paths are relative to the manifest's folder, ${baseDir})`);
+    return file;
+  }
+  const { name, subpath } = splitPackage(spec.slice('npm:'.length));
+  for (let dir = baseDir; ; dir = dirname(dir)) {
+    const pkgDir = join(dir, 'node_modules', name);
+    const manifest = await readPackageJson(join(pkgDir, 'package.json'));
+    if (manifest) {
+      const entry = packageEntry(manifest, subpath);
+      if (!entry) throw new LoadFailure(`package ${name} (${pkgDir}) exports nothing at "${subpath}" for import`);
+      const file = resolve(pkgDir, entry);
+      await mustBeFile(file, `the package's entry ${entry} does not exist (${file})`);
+      return file;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new LoadFailure(`package ${name} is not installed in node_modules of ${baseDir} or a folder above it; run \`npm install ${name}\` there`);
+}
+
+async function mustBeFile(file: string, missing: string): Promise<void> {
+  try {
+    if (!(await stat(file)).isFile()) throw new LoadFailure(`${file} is not a file`);
+  } catch (err) {
+    if (err instanceof LoadFailure) throw err;
+    throw new LoadFailure(missing);
+  }
+}
+
+function splitPackage(ref: string): { name: string; subpath: string } {
+  const parts = ref.split('/');
+  const n = ref.startsWith('@') ? 2 : 1;
+  const rest = parts.slice(n).join('/');
+  return { name: parts.slice(0, n).join('/'), subpath: rest ? `./${rest}` : '.' };
+}
+
+async function readPackageJson(file: string): Promise<Record<string, unknown> | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value)) throw new Error('not an object');
+    return value;
+  } catch (err) {
+    throw new LoadFailure(`${file} is not valid JSON (${errorMessage(err)})`);
+  }
+}
+
+const CONDITIONS = ['import', 'node', 'deno', 'default'];
+
+/** The package's entry for `subpath` (`.` or `./x`): `exports` with the import conditions, else `main`, else index.js. */
+function packageEntry(pkg: Record<string, unknown>, subpath: string): string | null {
+  const pick = (target: unknown): string | null => {
+    if (typeof target === 'string') return target;
+    if (Array.isArray(target)) {
+      for (const t of target) {
+        const found = pick(t);
+        if (found) return found;
+      }
+      return null;
+    }
+    if (!isRecord(target)) return null;
+    for (const condition of CONDITIONS) if (condition in target) return pick(target[condition]);
+    return null;
+  };
+  const exports = pkg.exports;
+  if (exports !== undefined) {
+    const keyed = isRecord(exports) && Object.keys(exports).some((k) => k.startsWith('.'));
+    if (!keyed) return subpath === '.' ? pick(exports) : null;
+    return pick((exports as Record<string, unknown>)[subpath]);
+  }
+  if (subpath !== '.') return subpath;
+  return typeof pkg.main === 'string' ? pkg.main : 'index.js';
+}
+
+async function importModule(file: string): Promise<unknown> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as Error;
+    const kind = e?.name === 'SyntaxError' ? 'syntax error' : `it failed to import (${e?.name ?? 'Error'})`;
+    throw new LoadFailure(`${kind}: ${errorMessage(err)}`);
+  }
+  if (!('default' in mod) || mod.default === undefined) {
+    throw new LoadFailure('the module has no default export; write `export default definePlugin({ ... })` (or defineAdapter)');
+  }
+  return mod.default;
+}
+
+const REQUIRED = {
+  plugin: { name: 'type', schema: 'configSchema', functions: ['create'], define: 'definePlugin' },
+  adapter: { name: 'kind', schema: 'optionsSchema', functions: ['real', 'sim'], define: 'defineAdapter' },
+} as const;
+
+/** Checks the default export is a definition of the right kind, written for this contract. */
+function check(value: unknown, what: Wanted['what']): unknown {
+  const req = REQUIRED[what];
+  const article = what === 'adapter' ? 'an' : 'a';
+  if (!isRecord(value)) throw new LoadFailure(`the default export is not ${article} ${what} definition (it is ${value === null ? 'null' : typeof value}); export ${req.define}({ ... })`);
+  const missing = [
+    ...(typeof value[req.name] === 'string' ? [] : [`${req.name} (string)`]),
+    ...(isRecord(value[req.schema]) ? [] : [`${req.schema} (JSON Schema object)`]),
+    ...req.functions.filter((f) => typeof value[f] !== 'function').map((f) => `${f}() (function)`),
+  ];
+  if (missing.length) throw new LoadFailure(`the default export is not ${article} ${what} definition: missing ${missing.join(', ')}`);
+  const contract = value.contract;
+  if (contract === undefined) {
+    throw new LoadFailure(`it does not declare which contract it was written for; add \`contract: ${CONTRACT_VERSION}\` to its definition if it fits this fieldgate's contract`);
+  }
+  if (contract !== CONTRACT_VERSION) {
+    throw new LoadFailure(
+      `it was written for ${what} contract ${JSON.stringify(contract)}, this fieldgate implements contract ${CONTRACT_VERSION}; use a version of the ${what} built for contract ${CONTRACT_VERSION}, or a fieldgate that implements ${JSON.stringify(contract)}`,
+    );
+  }
+  return value;
+}
