@@ -20,7 +20,10 @@ export function isExternalSpecifier(name: string): boolean {
   return name.startsWith('./') || name.startsWith('../') || isAbsolute(name) || name.startsWith('npm:');
 }
 
-class LoadFailure extends Error {}
+class LoadFailure extends Error {
+  /** The file the failure is about, when one was found. */
+  file?: string;
+}
 
 interface Wanted {
   what: 'plugin' | 'adapter';
@@ -55,6 +58,7 @@ export async function loadExternal(data: unknown, manifestFile: string): Promise
       else out.adapters.push({ ...(definition as AnyAdapterDefinition), kind: spec });
     } catch (err) {
       const reason = err instanceof LoadFailure ? err.message : errorMessage(err);
+      if (err instanceof LoadFailure && err.file) where = err.file;
       out.issues.push(`${at}: cannot load ${what} "${spec}"${where !== spec ? ` (${where})` : ''}: ${reason}`);
     }
   }
@@ -76,7 +80,7 @@ async function locate(spec: string, baseDir: string): Promise<string> {
       const entry = packageEntry(manifest, subpath);
       if (!entry) throw new LoadFailure(`package ${name} (${pkgDir}) exports nothing at "${subpath}" for import`);
       const file = resolve(pkgDir, entry);
-      await mustBeFile(file, `the package's entry ${entry} does not exist (${file})`);
+      await mustBeFile(file, `the package's entry ${entry} does not exist`);
       return file;
     }
     if (dirname(dir) === dir) break;
@@ -85,11 +89,15 @@ async function locate(spec: string, baseDir: string): Promise<string> {
 }
 
 async function mustBeFile(file: string, missing: string): Promise<void> {
+  let failure: LoadFailure | null = null;
   try {
-    if (!(await stat(file)).isFile()) throw new LoadFailure(`${file} is not a file`);
-  } catch (err) {
-    if (err instanceof LoadFailure) throw err;
-    throw new LoadFailure(missing);
+    if (!(await stat(file)).isFile()) failure = new LoadFailure('it is not a file');
+  } catch {
+    failure = new LoadFailure(missing);
+  }
+  if (failure) {
+    failure.file = file;
+    throw failure;
   }
 }
 
