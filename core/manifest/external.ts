@@ -156,9 +156,16 @@ async function importModule(file: string): Promise<unknown> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
+    // Deno wraps a syntax error in a TypeError whose message starts "SyntaxError:" and carries a
+    // code frame; one line with the position is what a list of manifest problems can hold.
     const e = err as Error;
-    const kind = e?.name === 'SyntaxError' ? 'syntax error' : `it failed to import (${e?.name ?? 'Error'})`;
-    throw new LoadFailure(`${kind}: ${errorMessage(err)}`);
+    const lines = errorMessage(err).split('\n');
+    const position = lines.map((l) => /^\s*at (file:\S+:\d+:\d+)\s*$/.exec(l)?.[1]).find(Boolean);
+    let message = lines[0];
+    const syntax = e?.name === 'SyntaxError' || message.startsWith('SyntaxError: ');
+    if (syntax) message = message.replace(/^SyntaxError: /, '');
+    if (position) message += ` (at ${position})`;
+    throw new LoadFailure(`${syntax ? 'syntax error' : `it failed to import (${e?.name ?? 'Error'})`}: ${message}`);
   }
   if (!('default' in mod) || mod.default === undefined) {
     throw new LoadFailure('the module has no default export; write `export default definePlugin({ ... })` (or defineAdapter)');
