@@ -15,6 +15,15 @@ export interface ExternalDefinitions {
   issues: string[];
 }
 
+// The kind an external adapter declares, under the specifier it was renamed to: a plugin's binding
+// asks for an interface (`kind: 'value'`), which an external adapter can implement.
+const declaredKinds = new WeakMap<AnyAdapterDefinition, string>();
+
+/** The kind an adapter definition implements: its own, or the one an external adapter declared. */
+export function declaredKind(definition: AnyAdapterDefinition): string {
+  return declaredKinds.get(definition) ?? definition.kind;
+}
+
 /** Whether a `use` or `kind` names code outside the catalogue. */
 export function isExternalSpecifier(name: string): boolean {
   return name.startsWith('./') || name.startsWith('../') || isAbsolute(name) || name.startsWith('npm:');
@@ -55,7 +64,11 @@ export async function loadExternal(data: unknown, manifestFile: string): Promise
       where = file;
       const definition = check(await importModule(file), what);
       if (what === 'plugin') out.plugins.push({ ...(definition as AnyPluginDefinition), type: spec });
-      else out.adapters.push({ ...(definition as AnyAdapterDefinition), kind: spec });
+      else {
+        const adapter: AnyAdapterDefinition = { ...(definition as AnyAdapterDefinition), kind: spec };
+        declaredKinds.set(adapter, (definition as AnyAdapterDefinition).kind);
+        out.adapters.push(adapter);
+      }
     } catch (err) {
       const reason = err instanceof LoadFailure ? err.message : errorMessage(err);
       if (err instanceof LoadFailure && err.file) where = err.file;
