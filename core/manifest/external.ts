@@ -36,8 +36,8 @@ class LoadFailure extends Error {
 
 interface Wanted {
   what: 'plugin' | 'adapter';
-  /** Where the specifier first appears, for messages. */
-  at: string;
+  /** Every entry using the specifier: each gets the load failure, none an "unknown type" line. */
+  at: string[];
 }
 
 /** Loads every external plugin and adapter `data` (a parsed, interpolated manifest) names. */
@@ -49,8 +49,10 @@ export async function loadExternal(data: unknown, manifestFile: string): Promise
   const collect = (key: 'plugins' | 'adapters', field: 'use' | 'kind', what: Wanted['what']) => {
     (Array.isArray(data[key]) ? data[key] : []).forEach((raw: unknown, i: number) => {
       const spec = isRecord(raw) ? raw[field] : undefined;
-      if (typeof spec !== 'string' || !isExternalSpecifier(spec) || wanted.has(`${what} ${spec}`)) return;
-      wanted.set(`${what} ${spec}`, { what, at: formatPath([key, i, field]) });
+      if (typeof spec !== 'string' || !isExternalSpecifier(spec)) return;
+      const seen = wanted.get(`${what} ${spec}`);
+      if (seen) seen.at.push(formatPath([key, i, field]));
+      else wanted.set(`${what} ${spec}`, { what, at: [formatPath([key, i, field])] });
     });
   };
   collect('plugins', 'use', 'plugin');
@@ -72,14 +74,14 @@ export async function loadExternal(data: unknown, manifestFile: string): Promise
     } catch (err) {
       const reason = err instanceof LoadFailure ? err.message : errorMessage(err);
       if (err instanceof LoadFailure && err.file) where = err.file;
-      out.issues.push(`${at}: cannot load ${what} "${spec}"${where !== spec ? ` (${where})` : ''}: ${reason}`);
+      for (const path of at) out.issues.push(`${path}: cannot load ${what} "${spec}"${where !== spec ? ` (${where})` : ''}: ${reason}`);
     }
   }
   return out;
 }
 
 /** The file a specifier points at. */
-async function locate(spec: string, baseDir: string): Promise<string> {
+export async function locate(spec: string, baseDir: string): Promise<string> {
   if (!spec.startsWith('npm:')) {
     const file = resolve(baseDir, spec);
     await mustBeFile(file, `no such file (paths are relative to the manifest's folder, ${baseDir})`);
@@ -140,7 +142,7 @@ async function readPackageJson(file: string): Promise<Record<string, unknown> | 
 const CONDITIONS = ['import', 'node', 'deno', 'default'];
 
 /** The package's entry for `subpath` (`.` or `./x`): `exports` with the import conditions, else `main`, else index.js. */
-function packageEntry(pkg: Record<string, unknown>, subpath: string): string | null {
+export function packageEntry(pkg: Record<string, unknown>, subpath: string): string | null {
   const pick = (target: unknown): string | null => {
     if (typeof target === 'string') return target;
     if (Array.isArray(target)) {
@@ -151,7 +153,12 @@ function packageEntry(pkg: Record<string, unknown>, subpath: string): string | n
       return null;
     }
     if (!isRecord(target)) return null;
-    for (const condition of CONDITIONS) if (condition in target) return pick(target[condition]);
+    // As Node does: the first key, in the package's order, that is one of our conditions.
+    for (const [condition, value] of Object.entries(target)) {
+      if (!CONDITIONS.includes(condition)) continue;
+      const found = pick(value);
+      if (found) return found;
+    }
     return null;
   };
   const exports = pkg.exports;

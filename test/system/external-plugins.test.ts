@@ -154,6 +154,7 @@ test('a plugin that cannot be loaded is named with its file and the reason', asy
     const file = writeManifest(dir, [
       ...names.map((n, i) => ({ id: `p${i}`, use: `./${n}` })),
       { id: 'pkg', use: 'npm:fieldgate-plugin-not-installed' },
+      { id: 'again', use: './missing.mjs' },
     ], [{ id: 'a', kind: './missing-adapter.mjs' }]);
     const r = await runTs(CLI, ['validate', file]);
     assert.equal(r.code, 1, r.stdout);
@@ -167,6 +168,7 @@ test('a plugin that cannot be loaded is named with its file and the reason', asy
     assert.match(r.stderr, new RegExp(`${at(6)}: it failed to import \\(Error\\): cannot find the calibration table`));
     assert.match(r.stderr, /plugins\[7\]\.use: cannot load plugin "npm:fieldgate-plugin-not-installed": package fieldgate-plugin-not-installed is not installed in node_modules of .* or a folder above it/);
     assert.match(r.stderr, /adapters\[0\]\.kind: cannot load adapter "\.\/missing-adapter\.mjs" \(.*missing-adapter\.mjs\): no such file/);
+    assert.match(r.stderr, /plugins\[8\]\.use: cannot load plugin "\.\/missing\.mjs" \(.*\): no such file/, 'every entry using it is named');
     assert.doesNotMatch(r.stderr, /unknown plugin type|unknown adapter kind/, 'a load failure is not reported again as an unknown name');
   } finally {
     rmSync(dir, { recursive: true, force: true });

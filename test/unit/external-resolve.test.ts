@@ -1,0 +1,51 @@
+// How `use`/`kind` specifiers of external plugins find their file: relative paths and npm packages
+// (exports with conditions, subpaths, scoped names, main, index.js) from the manifest's folder upwards.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isExternalSpecifier, locate } from '../../core/manifest/external.ts';
+
+function tree(root: string, files: Record<string, string>): void {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+}
+
+test('specifiers: paths and npm: are external, catalogue names are not', () => {
+  for (const s of ['./a.js', '../b/c.ts', '/opt/x.mjs', 'npm:foo', 'npm:@acme/foo']) assert.equal(isExternalSpecifier(s), true, s);
+  for (const s of ['value-poller', 'modbus', 'http-api']) assert.equal(isExternalSpecifier(s), false, s);
+});
+
+test('npm packages resolve from node_modules of the manifest folder or above, by exports, main or index.js', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'fg-resolve-'));
+  try {
+    tree(root, {
+      'node_modules/@acme/fg-meter/package.json': JSON.stringify({ exports: { '.': { require: './c.cjs', import: './e.js' }, './extra': { default: './x.js' } } }),
+      'node_modules/@acme/fg-meter/e.js': '',
+      'node_modules/@acme/fg-meter/x.js': '',
+      'node_modules/plain/package.json': JSON.stringify({ main: 'lib/main.js' }),
+      'node_modules/plain/lib/main.js': '',
+      'node_modules/bare/package.json': '{}',
+      'node_modules/bare/index.js': '',
+      'node_modules/broken/package.json': JSON.stringify({ exports: './gone.js' }),
+      'node_modules/cjs-only/package.json': JSON.stringify({ exports: { '.': { require: './c.cjs' } } }),
+      'site/sub/plugins/mine.js': '',
+    });
+    const site = join(root, 'site', 'sub');
+    assert.equal(await locate('npm:@acme/fg-meter', site), join(root, 'node_modules/@acme/fg-meter/e.js'));
+    assert.equal(await locate('npm:@acme/fg-meter/extra', site), join(root, 'node_modules/@acme/fg-meter/x.js'));
+    assert.equal(await locate('npm:plain', site), join(root, 'node_modules/plain/lib/main.js'));
+    assert.equal(await locate('npm:bare', site), join(root, 'node_modules/bare/index.js'));
+    assert.equal(await locate('./plugins/mine.js', site), join(site, 'plugins/mine.js'));
+    await assert.rejects(locate('npm:broken', site), /the package's entry \.\/gone\.js does not exist/);
+    await assert.rejects(locate('npm:cjs-only', site), /exports nothing at "\." for import/);
+    await assert.rejects(locate('npm:@acme/fg-meter/nope', site), /exports nothing at "\.\/nope"/);
+    await assert.rejects(locate('npm:absent', site), /package absent is not installed in node_modules of .*sub or a folder above it/);
+    await assert.rejects(locate('./plugins/other.js', site), /no such file/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
