@@ -54,7 +54,9 @@ const plugin = {
       async start() {
         log.info(`watching ${config.key} (${config.direction} ${config.threshold}) into ${alarmKey}`);
         active = store.get(alarmKey);
-        scope.defer(bus.subscribe('state/+', (change) => (change.key === config.key ? evaluate(change.value) : undefined)));
+        /** @param {import('fieldgate').StateChange} change */
+        const onChange = (change) => (change.key === config.key ? evaluate(change.value) : undefined);
+        scope.defer(bus.subscribe('state/+', onChange));
         await evaluate(store.get(config.key));
       },
     };
