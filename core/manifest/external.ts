@@ -179,6 +179,9 @@ async function importModule(file: string): Promise<unknown> {
     // Deno wraps a syntax error in a TypeError whose message starts "SyntaxError:" and carries a
     // code frame; one line with the position is what a list of manifest problems can hold.
     const e = err as Error;
+    if ((err as { code?: unknown }).code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[mc]?ts$/.test(file)) {
+      throw new LoadFailure('this Node cannot import TypeScript (the compiled build runs without tsx); compile the plugin to JavaScript, or run fieldgate from source (bin/fieldgate.js) or on Deno');
+    }
     const lines = errorMessage(err).split('\n');
     const position = lines.map((l) => /^\s*at (file:\S+:\d+:\d+)\s*$/.exec(l)?.[1]).find(Boolean);
     let message = lines[0];
