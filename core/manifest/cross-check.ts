@@ -38,7 +38,7 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
   const implemented = new Map(catalog.adapters.map((a) => [a.kind, declaredKind(a)]));
   (Array.isArray(data.adapters) ? data.adapters : []).forEach((raw: unknown, i: number) => {
     if (isRecord(raw) && typeof raw.kind === 'string' && !kinds.has(raw.kind)) {
-      issues.push(`${at('adapters', i, 'kind')}: unknown adapter kind "${show(raw.kind)}"; known kinds: ${list(kinds)}`);
+      issues.push(`${at('adapters', i, 'kind')}: unknown adapter kind "${show(raw.kind)}"; known kinds: ${list(kinds)}${externalHint(raw.kind)}`);
     }
   });
 
@@ -47,7 +47,7 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
     if (!isRecord(raw) || typeof raw.use !== 'string') return;
     const definition = types.get(raw.use);
     if (!definition) {
-      issues.push(`${at('plugins', i, 'use')}: unknown plugin type "${show(raw.use)}"; known types: ${list(types.keys())}`);
+      issues.push(`${at('plugins', i, 'use')}: unknown plugin type "${show(raw.use)}"; known types: ${list(types.keys())}${externalHint(raw.use)}`);
       return; // its bindings cannot be judged without the definition
     }
     const required = definition.adapters ?? {};
@@ -79,6 +79,12 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
 
   issues.push(...checkDependencies(plugins, show));
   return issues;
+}
+
+/** A name that looks like a file or package but lacks `./` or `npm:` gets told how to write it. */
+function externalHint(name: string): string {
+  if (!/[/\\]|\.[cm]?[jt]s$/.test(name)) return '';
+  return '; a file is named by a path starting with ./ or ../ (relative to the manifest), a package by npm:<name>';
 }
 
 function checkDependencies(plugins: Map<string, Entry>, show: (value: string) => string): string[] {

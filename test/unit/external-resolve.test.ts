@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isExternalSpecifier, locate } from '../../core/manifest/external.ts';
+import { parseManifest } from '../../core/manifest/load.ts';
+import { ManifestError } from '../../core/errors.ts';
 
 function tree(root: string, files: Record<string, string>): void {
   for (const [path, text] of Object.entries(files)) {
@@ -48,4 +50,14 @@ test('npm packages resolve from node_modules of the manifest folder or above, by
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('a name that looks like a file but lacks ./ is told how to name an external plugin', () => {
+  const text = JSON.stringify({ name: 'x', plugins: [{ id: 'a', use: 'plugins/alarm.js' }, { id: 'b', use: 'nope' }] });
+  assert.throws(() => parseManifest(text, 'm.json', { plugins: [], adapters: [], env: {} }), (err: unknown) => {
+    assert.ok(err instanceof ManifestError);
+    assert.match(err.issues[0], /^plugins\[0\]\.use: unknown plugin type "plugins\/alarm\.js"; known types: \(none\); a file is named by a path starting with \.\/ or \.\.\/ \(relative to the manifest\), a package by npm:<name>$/);
+    assert.equal(err.issues[1], 'plugins[1].use: unknown plugin type "nope"; known types: (none)');
+    return true;
+  });
 });
