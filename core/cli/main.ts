@@ -122,8 +122,8 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
     Promise.all(cli.plugins.map((p) => p.load())),
     Promise.all(cli.adapters.map((a) => a.load())),
   ]);
-  const plugins = [...bundledPlugins, ...loaded.external.plugins];
-  const adapters = [...bundledAdapters, ...loaded.external.adapters];
+  const plugins = [...bundledPlugins, ...(loaded.external?.plugins ?? [])];
+  const adapters = [...bundledAdapters, ...(loaded.external?.adapters ?? [])];
   const dataDir = resolveDataDir(args, loaded, env);
   let runtime: Runtime;
   try {

@@ -27,7 +27,7 @@ export interface LoadedManifest {
   secrets: string[];
   file: string;
   /** Plugins and adapters loaded from paths or npm packages the manifest names (the runtime needs them too). */
-  external: { plugins: AnyPluginDefinition[]; adapters: AnyAdapterDefinition[] };
+  external?: { plugins: AnyPluginDefinition[]; adapters: AnyAdapterDefinition[] };
 }
 
 /** Reads and validates `file`. Throws UnreadableFileError, or ManifestError listing every problem. */
@@ -92,7 +92,7 @@ export function parseManifest(text: string, file: string, options: LoadOptions):
   ];
   issues.push(...semanticChecks(data, options.plugins, issues));
   if (issues.length > 0) throw new ManifestError(file, [...new Set(issues)].map((line) => mask(line, secrets)));
-  return { manifest: data as Manifest, secrets, file, external: { plugins: [], adapters: [] } };
+  return { manifest: data as Manifest, secrets, file };
 }
 
 /**

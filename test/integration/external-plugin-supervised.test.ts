@@ -42,6 +42,7 @@ async function load(dir: string, manifest: unknown) {
   writeFileSync(file, JSON.stringify(manifest));
   const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((e) => e.load())), Promise.all(adapterCatalog.map((e) => e.load()))]);
   const loaded = await loadManifest(file, { plugins, adapters, env: {} });
+  assert.ok(loaded.external, 'loadManifest reports the external definitions it loaded');
   return { loaded, plugins: [...plugins, ...loaded.external.plugins], adapters: [...adapters, ...loaded.external.adapters] };
 }
 
