@@ -5,7 +5,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CONTRACT_VERSION, type AnyAdapterDefinition, type AnyPluginDefinition } from '../plugin.ts';
 import { errorMessage } from '../errors.ts';
+import type { JsonSchema } from '../schema.ts';
 import { formatPath, isRecord } from './paths.ts';
+import { schemaProblem } from './validate.ts';
 
 export interface ExternalDefinitions {
   /** Loaded definitions, renamed to the specifier the manifest used so every lookup by name finds them. */
@@ -212,6 +214,8 @@ function check(value: unknown, what: Wanted['what']): unknown {
     ...req.functions.filter((f) => typeof value[f] !== 'function').map((f) => `${f}() (function)`),
   ];
   if (missing.length) throw new LoadFailure(`the default export is not ${article} ${what} definition: missing ${missing.join(', ')}`);
+  const problem = schemaProblem(value[req.schema] as JsonSchema);
+  if (problem) throw new LoadFailure(`its ${req.schema} is not a valid JSON Schema: ${problem}`);
   const contract = value.contract;
   if (contract === undefined) {
     throw new LoadFailure(`it does not declare which contract it was written for; add \`contract: ${CONTRACT_VERSION}\` to its definition if it fits this fieldgate's contract`);

@@ -57,7 +57,8 @@ export async function loadManifest(file: string, options: LoadOptions): Promise<
  * Validates manifest text. Environment values are coerced to the type the schema wants (a
  * port `"${API_PORT:-8080}"` becomes 8080), literal strings in the file are not: the schema is
  * run with `coerceTypes` on a copy, and only the values at interpolated locations are taken
- * from it before the strict, defaults-applying validation that decides.
+ * from it before the strict, defaults-applying validation that decides. External plugins and
+ * adapters must already be in `options` (loadManifest loads them; this function does no I/O).
  */
 export function parseManifest(text: string, file: string, options: LoadOptions): LoadedManifest {
   const parsed = parseJson(text);

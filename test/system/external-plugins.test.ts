@@ -150,7 +150,8 @@ test('a plugin that cannot be loaded is named with its file and the reason', asy
     writeFileSync(join(dir, 'old-contract.mjs'), `export default { ${good}, contract: 0 };`);
     writeFileSync(join(dir, 'no-contract.mjs'), `export default { ${good} };`);
     writeFileSync(join(dir, 'throws.mjs'), "throw new Error('cannot find the calibration table');");
-    const names = ['missing.mjs', 'syntax.mjs', 'no-default.mjs', 'not-plugin.mjs', 'old-contract.mjs', 'no-contract.mjs', 'throws.mjs'];
+    writeFileSync(join(dir, 'bad-schema.mjs'), `export default { ${good.replace("type: 'object'", "type: 'objekt'")}, contract: 1 };`);
+    const names = ['missing.mjs', 'syntax.mjs', 'no-default.mjs', 'not-plugin.mjs', 'old-contract.mjs', 'no-contract.mjs', 'throws.mjs', 'bad-schema.mjs'];
     const file = writeManifest(dir, [
       ...names.map((n, i) => ({ id: `p${i}`, use: `./${n}` })),
       { id: 'pkg', use: 'npm:fieldgate-plugin-not-installed' },
@@ -166,9 +167,10 @@ test('a plugin that cannot be loaded is named with its file and the reason', asy
     assert.match(r.stderr, new RegExp(`${at(4)}: it was written for plugin contract 0, this fieldgate implements contract 1`));
     assert.match(r.stderr, new RegExp(`${at(5)}: it does not declare which contract it was written for; add \`contract: 1\``));
     assert.match(r.stderr, new RegExp(`${at(6)}: it failed to import \\(Error\\): cannot find the calibration table`));
-    assert.match(r.stderr, /plugins\[7\]\.use: cannot load plugin "npm:fieldgate-plugin-not-installed": package fieldgate-plugin-not-installed is not installed in node_modules of .* or a folder above it/);
+    assert.match(r.stderr, new RegExp(`${at(7)}: its configSchema is not a valid JSON Schema: `));
+    assert.match(r.stderr, /plugins\[8\]\.use: cannot load plugin "npm:fieldgate-plugin-not-installed": package fieldgate-plugin-not-installed is not installed in node_modules of .* or a folder above it/);
     assert.match(r.stderr, /adapters\[0\]\.kind: cannot load adapter "\.\/missing-adapter\.mjs" \(.*missing-adapter\.mjs\): no such file/);
-    assert.match(r.stderr, /plugins\[8\]\.use: cannot load plugin "\.\/missing\.mjs" \(.*\): no such file/, 'every entry using it is named');
+    assert.match(r.stderr, /plugins\[9\]\.use: cannot load plugin "\.\/missing\.mjs" \(.*\): no such file/, 'every entry using it is named');
     assert.doesNotMatch(r.stderr, /unknown plugin type|unknown adapter kind/, 'a load failure is not reported again as an unknown name');
   } finally {
     rmSync(dir, { recursive: true, force: true });
