@@ -108,7 +108,15 @@ function semanticChecks(data: unknown, plugins: readonly AnyPluginDefinition[], 
     const prefix = `plugins[${i}]`;
     const check = plugins.find((p) => p.type === entry?.use)?.validateConfig;
     if (!check || earlier.some((line) => line.startsWith(`${prefix}.`) || line.startsWith(`${prefix}:`))) return;
-    for (const line of check(entry.config ?? {})) out.push(`${prefix}.config.${line}`);
+    let lines: string[];
+    try {
+      lines = check(entry.config ?? {});
+    } catch (err) {
+      // External code is not trusted to be bug-free: its crash is a problem line, not a stack trace.
+      out.push(`${prefix}.config: the plugin's validateConfig failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    for (const line of lines) out.push(`${prefix}.config.${line}`);
   });
   return out;
 }

@@ -61,3 +61,19 @@ test('a name that looks like a file but lacks ./ is told how to name an external
     return true;
   });
 });
+
+test("a plugin's validateConfig that throws is a problem line, not a crash", () => {
+  const crashing = {
+    type: 'crashy', version: '1', description: 'x', configSchema: { type: 'object' },
+    validateConfig: () => {
+      throw new TypeError('cannot read properties of undefined');
+    },
+    create: () => ({ start() {} }),
+  };
+  const text = JSON.stringify({ name: 'x', plugins: [{ id: 'a', use: 'crashy' }] });
+  assert.throws(() => parseManifest(text, 'm.json', { plugins: [crashing], adapters: [], env: {} }), (err: unknown) => {
+    assert.ok(err instanceof ManifestError);
+    assert.deepEqual(err.issues, ["plugins[0].config: the plugin's validateConfig failed: cannot read properties of undefined"]);
+    return true;
+  });
+});
