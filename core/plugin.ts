@@ -48,10 +48,19 @@ export interface PluginInstance {
   stop?(): void | Promise<void>;
 }
 
+/**
+ * Version of the plugin and adapter contract (this file's interfaces). An external plugin or
+ * adapter declares the version it was written for in `contract`; the loader refuses any other.
+ * Raised only by a change that breaks existing plugins.
+ */
+export const CONTRACT_VERSION = 1;
+
 export interface PluginDefinition<C = Record<string, unknown>> {
   /** The `use` name in manifests, e.g. `max31865`. */
   type: string;
   version: string;
+  /** The contract version this plugin was written for; required for external plugins (see CONTRACT_VERSION). */
+  contract?: number;
   description: string;
   /** JSON Schema for `config`; unknown keys should be refused with `additionalProperties: false`. */
   configSchema: JsonSchema;
@@ -92,6 +101,8 @@ export interface AdapterHandle<I = unknown> {
 
 export interface AdapterDefinition<O = Record<string, unknown>, I = unknown> {
   kind: string;
+  /** The contract version this adapter was written for; required for external adapters (see CONTRACT_VERSION). */
+  contract?: number;
   description: string;
   optionsSchema: JsonSchema;
   /** Opens the real implementation; load native modules here with `await import()`, never at top level. */

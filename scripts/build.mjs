@@ -44,9 +44,10 @@ if (r.status !== 0) console.warn('build: WARNING: type errors above (run `npm ru
 for (const dir of ['dashboard', 'schema']) {
   if (existsSync(join(root, dir))) cpSync(join(root, dir), join(out, dir), { recursive: true });
 }
-// bin/fieldgate.ts reads ../package.json for --version; a small one in dist also marks the tree as ESM.
+// bin/fieldgate.ts reads ../package.json for --version; a small one in dist also marks the tree as ESM
+// and points `import ... from 'fieldgate'` at the compiled public API (index.js).
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-writeFileSync(join(out, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true }, null, 2) + '\n');
+writeFileSync(join(out, 'package.json'), JSON.stringify({ name: pkg.name, version: pkg.version, type: 'module', private: true, exports: { '.': './index.js', './package.json': './package.json' } }, null, 2) + '\n');
 
 // An executable entry: `dist/bin/fieldgate.js` runs with plain node, and with a shebang when run directly.
 const entry = join(out, 'bin', 'fieldgate.js');

@@ -118,10 +118,12 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
   }
   if (args.real.length && !args.sim) log.warn('--real has no effect without --sim: adapters already use the driver the manifest gives them');
 
-  const [plugins, adapters] = await Promise.all([
+  const [bundledPlugins, bundledAdapters] = await Promise.all([
     Promise.all(cli.plugins.map((p) => p.load())),
     Promise.all(cli.adapters.map((a) => a.load())),
   ]);
+  const plugins = [...bundledPlugins, ...(loaded.external?.plugins ?? [])];
+  const adapters = [...bundledAdapters, ...(loaded.external?.adapters ?? [])];
   const dataDir = resolveDataDir(args, loaded, env);
   let runtime: Runtime;
   try {

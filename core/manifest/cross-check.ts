@@ -1,5 +1,6 @@
 // Checks the schema cannot express: unique ids, known types, adapter bindings, dependencies.
 import type { Catalog } from './compose.ts';
+import { declaredKind } from './external.ts';
 import { formatPath, isRecord, type PathSegment } from './paths.ts';
 
 interface Entry {
@@ -34,9 +35,10 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
   const plugins = entries('plugins', 'plugin');
 
   const kinds = new Set(catalog.adapters.map((a) => a.kind));
+  const implemented = new Map(catalog.adapters.map((a) => [a.kind, declaredKind(a)]));
   (Array.isArray(data.adapters) ? data.adapters : []).forEach((raw: unknown, i: number) => {
     if (isRecord(raw) && typeof raw.kind === 'string' && !kinds.has(raw.kind)) {
-      issues.push(`${at('adapters', i, 'kind')}: unknown adapter kind "${show(raw.kind)}"; known kinds: ${list(kinds)}`);
+      issues.push(`${at('adapters', i, 'kind')}: unknown adapter kind "${show(raw.kind)}"; known kinds: ${list(kinds)}${externalHint(raw.kind)}`);
     }
   });
 
@@ -45,7 +47,7 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
     if (!isRecord(raw) || typeof raw.use !== 'string') return;
     const definition = types.get(raw.use);
     if (!definition) {
-      issues.push(`${at('plugins', i, 'use')}: unknown plugin type "${show(raw.use)}"; known types: ${list(types.keys())}`);
+      issues.push(`${at('plugins', i, 'use')}: unknown plugin type "${show(raw.use)}"; known types: ${list(types.keys())}${externalHint(raw.use)}`);
       return; // its bindings cannot be judged without the definition
     }
     const required = definition.adapters ?? {};
@@ -62,8 +64,10 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
       const adapter = adapters.get(target);
       if (!adapter) {
         issues.push(`${where}: no adapter with id "${show(target)}" (known adapters: ${list(adapters.keys())})`);
-      } else if (typeof adapter.raw.kind === 'string' && adapter.raw.kind !== need.kind) {
-        issues.push(`${where}: adapter "${show(target)}" is of kind "${show(adapter.raw.kind)}", but binding "${binding}" needs kind "${need.kind}"`);
+      } else if (typeof adapter.raw.kind === 'string' && adapter.raw.kind !== need.kind && implemented.get(adapter.raw.kind) !== need.kind) {
+        const declared = implemented.get(adapter.raw.kind);
+        const shown = declared && declared !== adapter.raw.kind ? `"${show(adapter.raw.kind)}" (implementing "${declared}")` : `"${show(adapter.raw.kind)}"`;
+        issues.push(`${where}: adapter "${show(target)}" is of kind ${shown}, but binding "${binding}" needs kind "${need.kind}"`);
       }
     }
     for (const [binding, need] of Object.entries(required)) {
@@ -75,6 +79,12 @@ export function crossCheck(data: unknown, catalog: Catalog, show: (value: string
 
   issues.push(...checkDependencies(plugins, show));
   return issues;
+}
+
+/** A name that looks like a file or package but lacks `./` or `npm:` gets told how to write it. */
+function externalHint(name: string): string {
+  if (!/[/\\]|\.[cm]?[jt]s$/.test(name)) return '';
+  return '; a file is named by a path starting with ./ or ../ (relative to the manifest), a package by npm:<name>';
 }
 
 function checkDependencies(plugins: Map<string, Entry>, show: (value: string) => string): string[] {

@@ -6,6 +6,7 @@ import { ManifestError, UnreadableFileError } from '../errors.ts';
 import type { Manifest } from './types.ts';
 import { composeManifestSchema } from './compose.ts';
 import { crossCheck } from './cross-check.ts';
+import { loadExternal } from './external.ts';
 import { interpolate } from './interpolate.ts';
 import { parseJson } from './json.ts';
 import { getAt, setAt } from './paths.ts';
@@ -16,6 +17,8 @@ export interface LoadOptions {
   adapters: AnyAdapterDefinition[];
   /** Variables for `${VAR}` interpolation; defaults to `process.env`. */
   env?: Record<string, string | undefined>;
+  /** Problems found before validation (external code that failed to load), as `path: message` lines. */
+  loadIssues?: string[];
 }
 
 export interface LoadedManifest {
@@ -23,6 +26,8 @@ export interface LoadedManifest {
   /** Values to mask in logs: secret-looking variables and everything at an `x-secret` location. */
   secrets: string[];
   file: string;
+  /** Plugins and adapters loaded from paths or npm packages the manifest names (the runtime needs them too). */
+  external?: { plugins: AnyPluginDefinition[]; adapters: AnyAdapterDefinition[] };
 }
 
 /** Reads and validates `file`. Throws UnreadableFileError, or ManifestError listing every problem. */
@@ -35,14 +40,25 @@ export async function loadManifest(file: string, options: LoadOptions): Promise<
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message ?? err);
     throw new UnreadableFileError(`${file}: cannot read the manifest (${reason}); check the path and its permissions`, { cause: err });
   }
-  return parseManifest(text, file, options);
+  // External plugins and adapters are loaded before validation: their schemas are part of it.
+  const parsed = parseJson(text);
+  if (!parsed.ok) return parseManifest(text, file, options);
+  const external = await loadExternal(interpolate(parsed.value, options.env ?? process.env).value, file);
+  const loaded = parseManifest(text, file, {
+    ...options,
+    plugins: [...options.plugins, ...external.plugins],
+    adapters: [...options.adapters, ...external.adapters],
+    loadIssues: [...(options.loadIssues ?? []), ...external.issues],
+  });
+  return { ...loaded, external: { plugins: external.plugins, adapters: external.adapters } };
 }
 
 /**
  * Validates manifest text. Environment values are coerced to the type the schema wants (a
  * port `"${API_PORT:-8080}"` becomes 8080), literal strings in the file are not: the schema is
  * run with `coerceTypes` on a copy, and only the values at interpolated locations are taken
- * from it before the strict, defaults-applying validation that decides.
+ * from it before the strict, defaults-applying validation that decides. External plugins and
+ * adapters must already be in `options` (loadManifest loads them; this function does no I/O).
  */
 export function parseManifest(text: string, file: string, options: LoadOptions): LoadedManifest {
   const parsed = parseJson(text);
@@ -66,10 +82,14 @@ export function parseManifest(text: string, file: string, options: LoadOptions):
   const secrets = [...new Set([...interpolated.secrets, ...result.secrets])].filter((s) => s !== '');
   const show = (value: string) => (secrets.some((s) => value === s || (s.length >= 6 && value.includes(s))) ? '***' : value);
 
+  // An entry that failed to load is reported once, with the reason, not again as an unknown name.
+  const loadIssues = options.loadIssues ?? [];
+  const failedAt = new Set(loadIssues.map((line) => line.slice(0, line.indexOf(': '))));
   const issues = [
     ...interpolated.issues,
+    ...loadIssues,
     ...formatSchemaErrors(result.errors, { data, envVars: interpolated.sites, failed: interpolated.failed }),
-    ...crossCheck(data, catalog, show),
+    ...crossCheck(data, catalog, show).filter((line) => !failedAt.has(line.slice(0, line.indexOf(': ')))),
   ];
   issues.push(...semanticChecks(data, options.plugins, issues));
   if (issues.length > 0) throw new ManifestError(file, [...new Set(issues)].map((line) => mask(line, secrets)));
@@ -88,7 +108,15 @@ function semanticChecks(data: unknown, plugins: readonly AnyPluginDefinition[], 
     const prefix = `plugins[${i}]`;
     const check = plugins.find((p) => p.type === entry?.use)?.validateConfig;
     if (!check || earlier.some((line) => line.startsWith(`${prefix}.`) || line.startsWith(`${prefix}:`))) return;
-    for (const line of check(entry.config ?? {})) out.push(`${prefix}.config.${line}`);
+    let lines: string[];
+    try {
+      lines = check(entry.config ?? {});
+    } catch (err) {
+      // External code is not trusted to be bug-free: its crash is a problem line, not a stack trace.
+      out.push(`${prefix}.config: the plugin's validateConfig failed: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    for (const line of lines) out.push(`${prefix}.config.${line}`);
   });
   return out;
 }

@@ -47,6 +47,16 @@ export function compileManifestSchema(schema: JsonSchema): CompiledManifestSchem
   return compiled;
 }
 
+/** Why `schema` cannot be compiled (a plugin's own schema, checked alone), or null when it can. */
+export function schemaProblem(schema: JsonSchema): string | null {
+  try {
+    createAjv(false).compile(schema);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** Runs the strict validator, returning its errors and the values found at `x-secret` locations. */
 export function validateCollectingSecrets(
   compiled: CompiledManifestSchema,

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeno, repoRoot } from '../helpers/spawn.ts';
@@ -49,6 +49,22 @@ test('node dist/bin/fieldgate.js: --version and validate work without tsx', () =
   const ok = spawnSync(node, [entry, 'validate', join(repoRoot, 'manifests/plc-remote-lab.json')], { encoding: 'utf8' });
   assert.equal(ok.status, 0, ok.stderr);
   assert.match(ok.stdout, /valid \(5 plugin\(s\), 3 adapter\(s\)\)/);
+});
+
+test('the build loads the JavaScript example plugin, exports the public API, and explains a TypeScript plugin it cannot load', () => {
+  const ok = spawnSync(node, [entry, 'validate', join(repoRoot, 'examples/threshold-alarm/manifest.json')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(ok.status, 0, ok.stderr);
+  const api = spawnSync(node, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(dir, 'dist/index.js'))}); console.log(m.CONTRACT_VERSION, typeof m.definePlugin)`], { encoding: 'utf8' });
+  assert.equal(api.stdout.trim(), '1 function', api.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'dist/package.json'), 'utf8')).exports, { '.': './index.js', './package.json': './package.json' });
+
+  const site = join(dir, 'site');
+  mkdirSync(site);
+  writeFileSync(join(site, 'p.ts'), "export default { type: 'p' } as unknown;");
+  writeFileSync(join(site, 'm.json'), JSON.stringify({ name: 'ts', plugins: [{ id: 'p', use: './p.ts' }] }));
+  const ts = spawnSync(node, [entry, 'validate', join(site, 'm.json')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  assert.equal(ts.status, 1);
+  assert.match(ts.stderr, /plugins\[0\]\.use: cannot load plugin "\.\/p\.ts" \(.*p\.ts\): this Node cannot import TypeScript/);
 });
 
 test('the built gateway runs the lab on simulators to its ready line, serves the dashboard, and stops cleanly', { timeout: 60_000 }, async () => {
