@@ -1,7 +1,7 @@
 // The operator dashboard: live values over /ws, the last hour's PV/SP/MV trend (uPlot), the command
 // form (uses the API key the operator enters, kept in sessionStorage for this tab), health, recent
 // writes and panels other plugins contribute. Plain ES module, no build step.
-/* global document, window, sessionStorage, fetch, location, WebSocket, CSS, requestAnimationFrame, getComputedStyle, setTimeout, setInterval, uPlot */
+/* global document, window, sessionStorage, fetch, location, WebSocket, CSS, requestAnimationFrame, getComputedStyle, setTimeout, setInterval, clearTimeout, AbortController, uPlot */
 
 const KEY_STORAGE = 'fieldgate.apiKey';
 const state = new Map(); // key -> {value, ts}
@@ -113,6 +113,7 @@ function connect() {
   socket.onclose = (e) => {
     if (ws !== socket) return;
     setBadge('#link', 'bad', e.code === 1013 ? 'too slow, reconnecting' : 'offline');
+    void refreshHealth(); // a dropped feed is the first sign of a stopped gateway: check at once
     setTimeout(connect, wsBackoff);
     wsBackoff = Math.min(wsBackoff * 2, 10000);
   };
@@ -238,11 +239,44 @@ $('#command-form').addEventListener('submit', async (e) => {
 });
 
 // ---- health -----------------------------------------------------------------------------------
+// ---- gateway reachability: /health failing twice in a row (or no answer within 4 s) = offline --------
+let healthFailures = 0;
+let offlineSince = null;
+function setOffline(offline) {
+  if (offline && !offlineSince) offlineSince = new Date();
+  if (!offline) offlineSince = null;
+  document.body.classList.toggle('offline', offline);
+  $('#offline-banner').hidden = !offline;
+  $('#offline-since').textContent = offline ? ` since ${offlineSince.toLocaleTimeString()}` : '';
+}
+
+/** A duration for people: `0.4 ms`, `12 ms`, `3.2 s`, `4 min`. */
+function formatMs(ms) {
+  if (!Number.isFinite(ms)) return '';
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.round(ms / 60000)} min`;
+}
+
 async function refreshHealth() {
   try {
-    health = await getJson('/health');
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 4000);
+    try {
+      const r = await fetch('/health', { headers: headers(), signal: controller.signal });
+      // 503 is the gateway answering "not healthy": it is still there.
+      if (!r.ok && r.status !== 503) throw new Error(`HTTP ${r.status}`);
+      health = await r.json();
+    } finally {
+      clearTimeout(timer);
+    }
+    healthFailures = 0;
+    setOffline(false);
   } catch {
+    healthFailures++;
     setBadge('#overall', 'bad', 'unreachable');
+    if (healthFailures >= 2) setOffline(true);
     return;
   }
   setBadge('#overall', health.status === 'ok' ? 'ok' : 'warn', health.status);
@@ -259,7 +293,7 @@ async function refreshHealth() {
   if (health.store) {
     const s = health.store;
     rows.push(el('tr', { class: s.ok ? 'ok' : 'bad', dataset: { item: 'store' } },
-      el('td', {}, 'store'), el('td', { class: 'num' }, s.journalLagMs ? `${s.journalLagMs} ms lag` : ''), el('td', {}, s.ok ? s.mode : `${s.mode}: ${s.lastError ?? 'not ok'}`)));
+      el('td', {}, 'store'), el('td', { class: 'num' }, s.journalLagMs ? `${formatMs(s.journalLagMs)} lag` : ''), el('td', {}, s.ok ? s.mode : `${s.mode}: ${s.lastError ?? 'not ok'}`)));
   }
   for (const [name, c] of Object.entries(health.checks ?? {})) {
     rows.push(el('tr', { class: c.ok ? 'ok' : 'bad' }, el('td', {}, name), el('td'), el('td', {}, c.detail ?? (c.ok ? 'ok' : 'failing'))));

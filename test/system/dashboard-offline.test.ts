@@ -1,0 +1,67 @@
+// The dashboard in Debian's chromium when the gateway stops answering: the whole page greys out under
+// a banner (no green tile keeps lying), and the page fits a phone (390 px) and a laptop (1366 px)
+// without horizontal overflow. Screenshots go to .tmp/screenshots/.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRuntime } from '../../core/host/runtime.ts';
+import { memoryLog } from '../../core/log.ts';
+import valueAdapter from '../../adapters/value/adapter.ts';
+import valuePoller from '../../plugins/value-poller/plugin.ts';
+import httpApi from '../../plugins/http-api/plugin.ts';
+import { testManifest } from '../helpers/manifest.ts';
+import { repoRoot } from '../helpers/spawn.ts';
+
+const CHROMIUM = process.env.FIELDGATE_CHROMIUM ?? '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set FIELDGATE_CHROMIUM` : false;
+
+test('dashboard: no overflow at 390 and 1366 px; a stopped gateway greys the page out under a banner', { skip, timeout: 90_000 }, async () => {
+  const { chromium } = await import('playwright-core');
+  const { root } = memoryLog('silent');
+  const manifest = testManifest(
+    [
+      { id: 'temp', use: 'value-poller', adapters: { source: 'rtd' }, config: { key: 'pv', intervalMs: 250, maxAgeS: 5, unit: '°C', trend: true, trendKeepS: 3600 } },
+      { id: 'api', use: 'http-api', config: { port: 0, commands: { setpoint: { type: 'number', minimum: 0, maximum: 120 } }, dashboard: { title: 'Offline check', keys: ['pv', 'setpoint'] } } },
+    ],
+    { adapters: [{ id: 'rtd', kind: 'value', driver: 'sim', options: { path: 'unused', scale: 1, offset: 0, sim: { base: 45, amplitude: 5, periodS: 60, noise: 0.3, failEvery: 0 } } }] },
+  );
+  const runtime = await createRuntime({ manifest, plugins: [valuePoller, httpApi], adapters: [valueAdapter], logRoot: root, dataDir: null, sim: true });
+  await runtime.start();
+  const base = runtime.routes.address!;
+  const shots = join(repoRoot, '.tmp', 'screenshots');
+  mkdirSync(shots, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let stopped = false;
+  try {
+    const pages = [];
+    for (const [width, height] of [[1366, 900], [390, 844]]) {
+      const page = await browser.newPage({ viewport: { width, height } });
+      await page.goto(base);
+      await page.waitForSelector('.tile');
+      await page.waitForFunction(() => document.querySelector('#overall')?.textContent === 'ok' || document.querySelector('#overall')?.textContent === 'degraded');
+      const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      assert.ok(scrollWidth <= innerWidth, `no horizontal overflow at ${width} px (scrollWidth ${scrollWidth} > ${innerWidth})`);
+      assert.equal(await page.isVisible('#offline-banner'), false, 'no banner while the gateway answers');
+      await page.screenshot({ path: join(shots, `dashboard-${width}.png`), fullPage: true });
+      pages.push(page);
+    }
+
+    await runtime.stop();
+    stopped = true;
+    for (const page of pages) {
+      await page.waitForSelector('#offline-banner', { state: 'visible', timeout: 20_000 });
+      assert.match(await page.textContent('#offline-banner') ?? '', /not answering since .*last ones received/);
+      assert.equal(await page.evaluate(() => document.body.classList.contains('offline')), true, 'the page is greyed out');
+      const filter = await page.evaluate(() => getComputedStyle(document.querySelector('main')!).filter);
+      assert.match(filter, /grayscale/);
+    }
+    await pages[1].screenshot({ path: join(shots, 'dashboard-390-offline.png'), fullPage: true });
+  } finally {
+    await browser.close();
+    if (!stopped) await runtime.stop();
+  }
+});
