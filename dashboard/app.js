@@ -48,6 +48,13 @@ $('#key-forget').addEventListener('click', () => {
 if (apiKey()) $('#api-key').placeholder = 'key set for this tab';
 
 // ---- formatting -------------------------------------------------------------------------------
+/** The operator's name for an enum value (`x-enumLabels` beside `enum` in the command schema), else ''. */
+function enumLabel(key, v) {
+  const schema = config.commands?.[key];
+  const i = Array.isArray(schema?.enum) ? schema.enum.indexOf(v) : -1;
+  return i >= 0 && Array.isArray(schema['x-enumLabels']) && typeof schema['x-enumLabels'][i] === 'string' ? schema['x-enumLabels'][i] : '';
+}
+
 function fmt(v) {
   if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) >= 100 ? 1 : 2);
   if (typeof v === 'boolean') return v ? 'ON' : 'OFF';
@@ -75,7 +82,9 @@ function renderTile(key, changed = false) {
     tiles.insertBefore(tile, before ?? null);
   }
   const value = tile.querySelector('.value');
-  value.textContent = fmt(entry?.value);
+  const label = enumLabel(key, entry?.value);
+  value.textContent = label || fmt(entry?.value);
+  value.title = label ? `${label} (${fmt(entry?.value)})` : '';
   value.className = `value ${typeof entry?.value === 'boolean' ? String(entry.value) : ''}`;
   tile.querySelector('.age').textContent = ago(entry?.ts);
   const hb = health?.heartbeats?.[`${key}_ts`] ?? health?.heartbeats?.[key];
@@ -184,16 +193,18 @@ function buildCommandForm() {
     let input;
     if (schema.type === 'boolean') {
       input = el('select', { id, name: key }, el('option', { value: '' }, '—'), el('option', { value: 'true' }, 'ON'), el('option', { value: 'false' }, 'OFF'));
+    } else if (Array.isArray(schema.enum)) {
+      // A fixed set of values is a choice, labelled when the manifest names them (mode: manual/auto/tune).
+      input = el('select', { id, name: key }, el('option', { value: '' }, '—'),
+        ...schema.enum.map((v) => el('option', { value: JSON.stringify(v) }, enumLabel(key, v) ? `${enumLabel(key, v)} (${fmt(v)})` : fmt(v))));
     } else if (schema.type === 'number' || schema.type === 'integer') {
       input = el('input', { id, name: key, type: 'number', step: schema.type === 'integer' ? '1' : 'any' });
       if (schema.minimum !== undefined) input.min = schema.minimum;
       if (schema.maximum !== undefined) input.max = schema.maximum;
-    } else if (schema.enum) {
-      input = el('select', { id, name: key }, el('option', { value: '' }, '—'), ...schema.enum.map((v) => el('option', { value: JSON.stringify(v) }, fmt(v))));
     } else {
       input = el('input', { id, name: key, type: 'text' });
     }
-    input.dataset.type = schema.type ?? (schema.enum ? 'enum' : 'string');
+    input.dataset.type = Array.isArray(schema.enum) ? 'enum' : schema.type ?? 'string';
     const range = [schema.minimum !== undefined ? `min ${schema.minimum}` : null, schema.maximum !== undefined ? `max ${schema.maximum}` : null].filter(Boolean).join(', ');
     const hint = schema.description || range ? el('div', { class: 'hint' }, [schema.description, range].filter(Boolean).join(' · ')) : null;
     form.append(el('div', { class: 'field' }, el('label', { for: id }, key), input, hint, el('div', { class: 'error', id: `${id}-error` })));

@@ -1,5 +1,5 @@
 // The dashboard in Debian's chromium when the gateway stops answering: the whole page greys out under
-// a banner (no green tile keeps lying), and the page fits a phone (390 px) and a laptop (1366 px)
+// a banner (no green tile keeps lying); enum values read as their labels; and the page fits a phone (390 px) and a laptop (1366 px)
 // without horizontal overflow. Screenshots go to .tmp/screenshots/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,12 +22,13 @@ test('dashboard: no overflow at 390 and 1366 px; a stopped gateway greys the pag
   const manifest = testManifest(
     [
       { id: 'temp', use: 'value-poller', adapters: { source: 'rtd' }, config: { key: 'pv', intervalMs: 250, maxAgeS: 5, unit: '°C', trend: true, trendKeepS: 3600 } },
-      { id: 'api', use: 'http-api', config: { port: 0, commands: { setpoint: { type: 'number', minimum: 0, maximum: 120 } }, dashboard: { title: 'Offline check', keys: ['pv', 'setpoint'] } } },
+      { id: 'api', use: 'http-api', config: { port: 0, commands: { setpoint: { type: 'number', minimum: 0, maximum: 120 }, mode: { type: 'integer', enum: [0, 1, 2], 'x-enumLabels': ['manual', 'auto', 'tune'] } }, dashboard: { title: 'Offline check', keys: ['pv', 'setpoint', 'mode'] } } },
     ],
     { adapters: [{ id: 'rtd', kind: 'value', driver: 'sim', options: { path: 'unused', scale: 1, offset: 0, sim: { base: 45, amplitude: 5, periodS: 60, noise: 0.3, failEvery: 0 } } }] },
   );
   const runtime = await createRuntime({ manifest, plugins: [valuePoller, httpApi], adapters: [valueAdapter], logRoot: root, dataDir: null, sim: true });
   await runtime.start();
+  await runtime.store.set('mode', 1);
   const base = runtime.routes.address!;
   const shots = join(repoRoot, '.tmp', 'screenshots');
   mkdirSync(shots, { recursive: true });
@@ -46,6 +47,9 @@ test('dashboard: no overflow at 390 and 1366 px; a stopped gateway greys the pag
       const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
       assert.ok(scrollWidth <= innerWidth, `no horizontal overflow at ${width} px (scrollWidth ${scrollWidth} > ${innerWidth})`);
       assert.equal(await page.isVisible('#offline-banner'), false, 'no banner while the gateway answers');
+      // An enum with labels reads as words on its tile and is a choice in the form, not a number box.
+      await page.waitForSelector('.tile[data-key="mode"] .value:text("auto")');
+      assert.deepEqual(await page.$$eval('#cmd-mode option', (os) => os.map((o) => o.textContent)), ['—', 'manual (0)', 'auto (1)', 'tune (2)']);
       await page.screenshot({ path: join(shots, `dashboard-${width}.png`), fullPage: true });
       pages.push(page);
     }
