@@ -7,6 +7,8 @@ const KEY_STORAGE = 'fieldgate.apiKey';
 const state = new Map(); // key -> {value, ts}
 let config = { title: 'fieldgate', keys: [], commands: {}, panels: [], trendKeys: ['pv', 'sp', 'mv'], requireKeyForReads: false };
 let health = null;
+/** Ids of the active alarms (tiles of a key with a `limit:<key>` alarm turn red). */
+let activeAlarmIds = new Set();
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, attrs = {}, ...children) => {
@@ -89,7 +91,7 @@ function renderTile(key, changed = false) {
   tile.querySelector('.age').textContent = ago(entry?.ts);
   const hb = health?.heartbeats?.[`${key}_ts`] ?? health?.heartbeats?.[key];
   tile.classList.toggle('stale', Boolean(hb?.stale));
-  tile.classList.toggle('bad', entry?.value === undefined || state.get(`${key}_ok`)?.value === false);
+  tile.classList.toggle('bad', entry?.value === undefined || state.get(`${key}_ok`)?.value === false || activeAlarmIds.has(`limit:${key}`));
   if (!changed) return;
   tile.classList.add('flash');
   requestAnimationFrame(() => requestAnimationFrame(() => tile.classList.remove('flash')));
@@ -314,6 +316,34 @@ async function refreshHealth() {
 }
 
 // ---- audit and contributed panels ---------------------------------------------------------------
+// ---- alarms: active ones first, acknowledge needs the key (the API audits it) ----------------------
+async function refreshAlarms() {
+  let data;
+  try {
+    data = await getJson('/api/alarms');
+  } catch {
+    return;
+  }
+  $('#alarms-info').textContent = data.active.length ? `${data.active.length} active` : 'none active';
+  activeAlarmIds = new Set(data.active.map((a) => a.id));
+  for (const key of state.keys()) if (shownKey(key)) renderTile(key);
+  const row = (a, active) => el('tr', { class: active ? (a.severity === 'critical' ? 'bad' : 'warn') : 'ok', dataset: { alarm: a.id } },
+    el('td', { 'data-label': 'raised' }, new Date(a.raisedAt * 1000).toLocaleTimeString()),
+    el('td', { 'data-label': 'alarm' }, a.message),
+    el('td', { 'data-label': 'state' }, active ? (a.acknowledgedAt ? `acknowledged ${new Date(a.acknowledgedAt * 1000).toLocaleTimeString()}` : a.severity) : `cleared ${new Date(a.clearedAt * 1000).toLocaleTimeString()}`),
+    el('td', { class: 'actions' }, active && !a.acknowledgedAt ? el('button', { type: 'button', dataset: { ack: a.id } }, 'Acknowledge') : ''));
+  $('#alarms tbody').replaceChildren(...data.active.map((a) => row(a, true)), ...data.recent.slice(0, 5).map((a) => row(a, false)));
+}
+$('#alarms').addEventListener('click', async (e) => {
+  const id = e.target?.dataset?.ack;
+  if (!id) return;
+  const r = await fetch(`/api/alarms/${encodeURIComponent(id)}/ack`, { method: 'POST', headers: headers() });
+  const result = $('#alarms-result');
+  result.className = `result ${r.ok ? 'ok' : 'bad'}`;
+  result.textContent = r.ok ? `acknowledged ${id}` : r.status === 401 || r.status === 403 ? 'acknowledging needs the API key (enter it above)' : `not acknowledged: HTTP ${r.status}`;
+  await refreshAlarms();
+});
+
 async function refreshAudit() {
   let rows;
   try {
@@ -413,6 +443,8 @@ async function main() {
   refreshAudit();
   setInterval(refreshTrend, 10000);
   setInterval(refreshHealth, 3000);
+  void refreshAlarms();
+  setInterval(refreshAlarms, 3000);
   setInterval(refreshAudit, 10000);
   setInterval(() => document.querySelectorAll('.tile').forEach((t) => {
     t.querySelector('.age').textContent = ago(state.get(t.dataset.key)?.ts);

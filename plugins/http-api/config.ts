@@ -23,6 +23,8 @@ export interface HttpApiConfig {
   bodyLimit: number;
   ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
   audit: { keepRows: number };
+  /** The alarm board: how often conditions are evaluated, value limits, cleared alarms kept. */
+  alarms: { evalMs: number; keepRecent: number; limits: Record<string, { min?: number; max?: number }> };
   /** GET /api/history limits: buckets per bucketed answer, rows per raw page. */
   history: { maxBuckets: number; maxLimit: number; rollupCacheCells: number };
   docs: boolean;
@@ -78,6 +80,26 @@ export const configSchema: JsonSchema = {
       default: {},
       properties: { keepRows: { type: 'integer', minimum: 100, default: 100000, description: 'Oldest audit rows beyond this are pruned hourly.' } },
     },
+    alarms: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'GET /api/alarms: stale heartbeats, plugins not running, failing checks and values outside these limits.',
+      properties: {
+        evalMs: { type: 'integer', minimum: 100, default: 1000, description: 'How often alarm conditions are evaluated.' },
+        keepRecent: { type: 'integer', minimum: 0, maximum: 10000, default: 100, description: 'Cleared alarms kept for GET /api/alarms.' },
+        limits: {
+          type: 'object',
+          default: {},
+          description: 'Per state key: an alarm while its number is below min or above max, e.g. {"rtd_temp": {"max": 110}}.',
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { min: { type: 'number' }, max: { type: 'number' } },
+          },
+        },
+      },
+    },
     history: {
       type: 'object',
       additionalProperties: false,
@@ -127,6 +149,7 @@ const DEFAULTS: HttpApiConfig = {
   bodyLimit: 16384,
   ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
   audit: { keepRows: 100000 },
+  alarms: { evalMs: 1000, keepRecent: 100, limits: {} },
   history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheCells: 250000 },
   docs: true,
   dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
@@ -144,6 +167,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     cors: { ...DEFAULTS.cors, ...config.cors },
     ws: { ...DEFAULTS.ws, ...config.ws },
     audit: { ...DEFAULTS.audit, ...config.audit },
+    alarms: { ...DEFAULTS.alarms, ...config.alarms },
     history: { ...DEFAULTS.history, ...config.history },
     dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
     commands: config.commands ?? {},

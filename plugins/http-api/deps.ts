@@ -7,6 +7,7 @@ import type { RouteRegistry } from '../../core/http-routes.ts';
 import type { Logger } from '../../core/log.ts';
 import type { MetricsRegistry } from '../../core/metrics.ts';
 import type { StateStore } from '../../core/store/types.ts';
+import type { AlarmBoard, AlarmEvent } from './alarms/board.ts';
 import type { AuditLog } from './audit.ts';
 import type { ApiKeyGuard } from './auth.ts';
 import type { CommandService } from './command-service.ts';
@@ -29,6 +30,8 @@ export interface ServerDeps {
   commandService: CommandService;
   log: Logger;
   clock: Clock;
+  /** The alarm board and how its events reach the bus (`alarm/<id>`). */
+  alarms: { board: AlarmBoard; publish: (e: AlarmEvent) => void };
   /** Shown in the OpenAPI title and the dashboard. */
   gatewayName: string;
   version: string;

@@ -10,6 +10,7 @@ import { ApiKeyGuard } from './auth.ts';
 import { CommandService } from './command-service.ts';
 import { CommandValidator } from './commands.ts';
 import { configSchema, withDefaults, type HttpApiConfig } from './config.ts';
+import { AlarmBoard, type AlarmEvent, conditionsOf } from './alarms/board.ts';
 import { buildServer } from './server.ts';
 import { LiveHub } from './ws/hub.ts';
 
@@ -33,6 +34,20 @@ export default definePlugin<Partial<HttpApiConfig>>({
     const manifest = ctx.container.isRegistered(Tokens.Manifest, true) ? ctx.container.resolve<Manifest>(Tokens.Manifest) : null;
     const audit = new AuditLog(store);
     const commandService = new CommandService({ store, audit, validator: commands, clock: ctx.clock, log });
+    const board = new AlarmBoard({ keepRecent: config.alarms.keepRecent });
+    const alarmsActive = ctx.metrics.gauge('fieldgate_alarms_active', 'Active alarms by severity', ['severity']);
+    const publishAlarm = (e: AlarmEvent) => {
+      ctx.bus.publish(`alarm/${e.alarm.id}`, { key: e.alarm.id, value: e, ts: ctx.clock.now() / 1000 });
+      for (const severity of ['warning', 'critical'] as const) alarmsActive.set({ severity }, board.active().filter((a) => a.severity === severity).length);
+    };
+    const evaluateAlarms = () => {
+      const limited = Object.keys(config.alarms.limits);
+      const values = Object.fromEntries(limited.map((k) => [k, store.get(k)]));
+      for (const e of board.update(conditionsOf(ctx.health.report(), values, config.alarms.limits), ctx.clock.now() / 1000)) {
+        (e.event === 'raised' ? log.warn : log.info).call(log, `alarm ${e.event}: ${e.alarm.message}`);
+        publishAlarm(e);
+      }
+    };
     let app: FastifyInstance | null = null;
     let hub: LiveHub | null = null;
 
@@ -56,7 +71,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         hub.start();
         app = await buildServer({
           config, store, history: ctx.history, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
-          gatewayName: manifest?.name ?? 'gateway', version: VERSION,
+          alarms: { board, publish: publishAlarm }, gatewayName: manifest?.name ?? 'gateway', version: VERSION,
         });
         scope.defer(close);
         try {
@@ -68,6 +83,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         const port = typeof addr === 'object' && addr ? addr.port : config.port;
         routes.address = `http://${host}:${port}`;
         log.info(`listening on ${routes.address} (dashboard /, API docs /docs)`);
+        scope.every(config.alarms.evalMs, evaluateAlarms, { onError: (err) => log.warn(`alarm evaluation failed: ${errorMessage(err)}`) });
         scope.every(3_600_000, () => audit.prune(config.audit.keepRows), { onError: (err) => log.warn(`audit prune failed: ${errorMessage(err)}`) });
       },
       stop: close,

@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import { authorize } from './access.ts';
 import { dispatchedRoute, type ServerDeps } from './deps.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/command.ts';
 import { contributedRoutes } from './routes/contributed.ts';
@@ -53,6 +54,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   trendRoutes(app, deps);
   historyRoutes(app, deps);
   auditRoutes(app, deps);
+  alarmRoutes(app, deps, deps.alarms.board, deps.alarms.publish);
   healthRoutes(app, deps);
   metricsRoutes(app, deps);
   wsRoutes(app, deps);
