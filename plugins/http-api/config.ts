@@ -20,6 +20,8 @@ export interface HttpApiConfig {
   commands: Record<string, JsonSchema>;
   rateLimit: { max: number; timeWindowMs: number };
   cors: { origins: string[] };
+  /** Extra Host names (besides localhost, 127.0.0.1, [::1]) accepted while the Host is checked. */
+  allowedHosts: string[];
   bodyLimit: number;
   ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
   audit: { keepRows: number };
@@ -55,6 +57,12 @@ export const configSchema: JsonSchema = {
       additionalProperties: false,
       default: {},
       properties: { origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Allowed browser origins; empty = same origin only.' } },
+    },
+    allowedHosts: {
+      type: 'array',
+      default: [],
+      items: { type: 'string', pattern: '^[A-Za-z0-9._:\\[\\]-]+$' },
+      description: 'Host names (no port) accepted besides localhost, 127.0.0.1 and [::1] when the server is bound to loopback or has no apiKey (DNS rebinding protection), e.g. a reverse proxy\'s name.',
     },
     bodyLimit: { type: 'integer', minimum: 256, maximum: 10485760, default: 16384, description: 'Largest request body in bytes (413 above).' },
     ws: {
@@ -112,6 +120,7 @@ const DEFAULTS: HttpApiConfig = {
   commands: {},
   rateLimit: { max: 600, timeWindowMs: 60000 },
   cors: { origins: [] },
+  allowedHosts: [],
   bodyLimit: 16384,
   ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
   audit: { keepRows: 100000 },
@@ -133,6 +142,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     audit: { ...DEFAULTS.audit, ...config.audit },
     dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
     commands: config.commands ?? {},
+    allowedHosts: config.allowedHosts ?? [],
     apiKey: config.apiKey ? config.apiKey : undefined,
   };
 }
