@@ -23,7 +23,7 @@ export interface HttpApiConfig {
   /** Extra Host names (besides localhost, 127.0.0.1, [::1]) accepted while the Host is checked. */
   allowedHosts: string[];
   bodyLimit: number;
-  ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
+  ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; maxClientsPerAddress: number; flushMs: number };
   audit: { keepRows: number };
   docs: boolean;
   dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
@@ -75,6 +75,10 @@ export const configSchema: JsonSchema = {
         stallMs: { type: 'integer', minimum: 100, default: 30000, description: 'A client conflated this long without draining is closed (1013).' },
         pingIntervalMs: { type: 'integer', minimum: 100, default: 30000 },
         maxClients: { type: 'integer', minimum: 1, default: 500 },
+        maxClientsPerAddress: {
+          type: 'integer', minimum: 1, default: 20,
+          description: 'Connections one client address may hold; more are closed at once with 1013, so one address cannot lock the dashboards out.',
+        },
         flushMs: { type: 'integer', minimum: 10, default: 250, description: 'How often conflated clients are checked and flushed.' },
       },
     },
@@ -122,7 +126,7 @@ const DEFAULTS: HttpApiConfig = {
   cors: { origins: [] },
   allowedHosts: [],
   bodyLimit: 16384,
-  ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
+  ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, maxClientsPerAddress: 20, flushMs: 250 },
   audit: { keepRows: 100000 },
   docs: true,
   dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
