@@ -24,7 +24,7 @@ export interface HttpApiConfig {
   allowedHosts: string[];
   bodyLimit: number;
   ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; maxClientsPerAddress: number; flushMs: number };
-  audit: { keepRows: number };
+  audit: { keepRows: number; maxAgeDays: number; archive: boolean; archiveDays: number };
   docs: boolean;
   dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
 }
@@ -86,7 +86,12 @@ export const configSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { keepRows: { type: 'integer', minimum: 100, default: 100000, description: 'Oldest audit rows beyond this are pruned hourly.' } },
+      properties: {
+        keepRows: { type: 'integer', minimum: 100, default: 10000, description: 'Audit rows kept in the (in-memory) store; older ones are pruned at start and hourly.' },
+        maxAgeDays: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Audit rows older than this (days) are pruned at start and hourly.' },
+        archive: { type: 'boolean', default: true, description: 'Move pruned rows to the history series http_api_audit (segment files on disk) instead of dropping them.' },
+        archiveDays: { type: 'number', exclusiveMinimum: 0, default: 365, description: 'History segments of archived audit rows older than this (days) are deleted.' },
+      },
     },
     docs: { type: 'boolean', default: true, description: 'Serve the OpenAPI UI at /docs.' },
     dashboard: {
@@ -127,7 +132,7 @@ const DEFAULTS: HttpApiConfig = {
   allowedHosts: [],
   bodyLimit: 16384,
   ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, maxClientsPerAddress: 20, flushMs: 250 },
-  audit: { keepRows: 100000 },
+  audit: { keepRows: 10000, maxAgeDays: 30, archive: true, archiveDays: 365 },
   docs: true,
   dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
 };
