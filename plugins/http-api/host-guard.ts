@@ -34,7 +34,9 @@ export class HostGuard {
         'Add the name to allowedHosts in the http-api config if it is yours; nothing was done';
     }
     const origin = typeof headers.origin === 'string' ? headers.origin.toLowerCase().replace(/\/$/, '') : undefined;
-    if (origin !== undefined && !SAFE_METHODS.has(method) && origin !== `http://${host}` && !this.#origins.has(origin)) {
+    // https too: behind a TLS reverse proxy that forwards the Host, the page's origin is https://host.
+    const own = origin === `http://${host}` || origin === `https://${host}`;
+    if (origin !== undefined && !SAFE_METHODS.has(method) && !own && !this.#origins.has(origin)) {
       return `cross-origin ${method} from "${origin}" refused: only the gateway's own pages and cors.origins may write; nothing was done`;
     }
     return null;

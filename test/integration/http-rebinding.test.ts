@@ -93,6 +93,8 @@ describe('http-api DNS rebinding protection (no key: loopback only)', () => {
       assert.equal(own.status, 200);
       const scada = await raw(api, 'POST', '/api/command', { host: `gateway.plant.local:${P}`, origin: 'http://scada.local' }, { setpoint: 21 });
       assert.equal(scada.status, 200);
+      const proxied = await raw(api, 'POST', '/api/command', { host: 'gateway.plant.local', origin: 'https://gateway.plant.local' }, { setpoint: 21 });
+      assert.equal(proxied.status, 200, 'a TLS reverse proxy forwarding the Host is same-origin');
       assert.equal(api.runtime.store.get('setpoint'), 21);
       assert.equal((await raw(api, 'GET', '/api/state', { host: `other.plant.local:${P}` })).status, 403);
     } finally {
