@@ -60,6 +60,8 @@ describe('http device client byte limit', () => {
   test('an endless 200 body is refused at the default 64 KiB, quickly, with the device and limit named', async () => {
     const { device, metrics, close } = await open();
     try {
+      // Warm up first (the first fetch loads and compiles the HTTP stack: tens of MB of RSS once).
+      for (let i = 0; i < 3; i++) await assert.rejects(device.json({ path: '/endless' }), HttpDeviceError);
       const rssBefore = process.memoryUsage().rss;
       const started = performance.now();
       for (let i = 0; i < 20; i++) {
@@ -71,10 +73,11 @@ describe('http device client byte limit', () => {
       const elapsed = performance.now() - started;
       assert.ok(elapsed < 5000, `20 refusals took ${Math.round(elapsed)} ms; the 20 s timeout must not be what stops them`);
       const grown = (process.memoryUsage().rss - rssBefore) / 1048576;
-      assert.ok(grown < 40, `RSS grew ${grown.toFixed(1)} MB over 20 endless replies`);
+      // Unbounded, one endless reply alone grows RSS by hundreds of MB before the 20 s timeout.
+      assert.ok(grown < 32, `RSS grew ${grown.toFixed(1)} MB over 20 endless replies`);
       // The download was cancelled: the server saw every connection go.
-      await eventually('the server to see the 20 downloads cancelled', 5000, () => endlessClosed === 20);
-      assert.match(await metrics.registry.metrics(), /fieldgate_peer_reply_oversize_total\{peer="relay"\} 20/);
+      await eventually('the server to see the 23 downloads cancelled', 5000, () => endlessClosed === 23);
+      assert.match(await metrics.registry.metrics(), /fieldgate_peer_reply_oversize_total\{peer="relay"\} 23/);
       // A normal reply still works on the same client.
       assert.deepEqual(await device.json({ path: '/small' }), { POWER: 'ON' });
     } finally {
