@@ -1,6 +1,6 @@
 // Adapter kind `http`: a JSON client for one HTTP device (ESP32 relay, Tasmota, Shelly). The
 // simulator is wire-level: it starts the device on 127.0.0.1 and returns the real client aimed at it.
-import { defineAdapter } from '../../core/plugin.ts';
+import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import type { HttpDevice, HttpDeviceOptions } from './types.ts';
 
 export const HTTP_SIM_DEVICES = ['esp32-lab', 'tasmota', 'shelly-gen2'] as const;
@@ -12,6 +12,7 @@ export function httpOptions(options: Partial<HttpDeviceOptions> = {}): HttpDevic
     apiKeyHeader: options.apiKeyHeader ?? 'X-API-Key',
     timeoutMs: options.timeoutMs ?? 2000,
     headers: options.headers ?? {},
+    maxReplyBytes: options.maxReplyBytes ?? 65536,
     sim: { device: 'esp32-lab', port: 0, timeScale: 1, ...options.sim },
   };
 }
@@ -28,6 +29,10 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
       apiKeyHeader: { type: 'string', minLength: 1, default: 'X-API-Key', description: 'Header that carries apiKey.' },
       timeoutMs: { type: 'integer', minimum: 50, maximum: 120000, default: 2000, description: 'Deadline of one request (connect + reply).' },
       headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra headers on every request.' },
+      maxReplyBytes: {
+        type: 'integer', minimum: 1024, maximum: 16777216, default: 65536,
+        description: 'Largest reply body read, in bytes; a bigger (or endless) one is cancelled, refused and counted in fieldgate_peer_reply_oversize_total.',
+      },
       sim: {
         type: 'object',
         additionalProperties: false,
@@ -42,11 +47,11 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
       },
     },
   },
-  async real(raw) {
+  async real(raw, ctx) {
     const options = httpOptions(raw);
     if (!options.baseUrl) throw new Error('http adapter: options.baseUrl is required for the real driver (e.g. "http://192.168.1.50")');
     const { HttpDeviceClient } = await import('./client.ts');
-    const client = new HttpDeviceClient({ ...options, baseUrl: options.baseUrl });
+    const client = new HttpDeviceClient({ ...options, baseUrl: options.baseUrl, onOversize: oversizeCounter(ctx) });
     return { instance: client, close: () => client.close() };
   },
   async sim(raw, ctx) {
@@ -70,7 +75,13 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
     );
     const url = await device.start();
     ctx.log.info(`simulated ${options.sim.device} relay listening on ${url}`);
-    const client = new HttpDeviceClient({ ...options, baseUrl: url });
+    const client = new HttpDeviceClient({ ...options, baseUrl: url, onOversize: oversizeCounter(ctx) });
     return { instance: client, close: () => client.close() };
   },
 });
+
+/** Counts refused oversize replies per adapter id (bounded cardinality, unlike the URL). */
+function oversizeCounter(ctx: AdapterContext): () => void {
+  const counter = ctx.metrics.counter('fieldgate_peer_reply_oversize_total', 'Peer replies refused for exceeding their byte limit', ['peer']);
+  return () => counter.inc({ peer: ctx.id });
+}

@@ -1,8 +1,17 @@
 // The real HTTP device client on the runtime's own `fetch` (Node >= 20 and Deno alike).
 import { HttpDeviceError, type HttpDevice, type HttpDeviceOptions, type HttpRequest } from './types.ts';
 import { networkCode } from './network-code.ts';
+import { readTextLimited, ReplyTooLargeError } from '../../core/read-limited.ts';
 
-export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & { baseUrl: string };
+export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & {
+  baseUrl: string;
+  /** Largest reply body read; a bigger one is cancelled and refused. Default 65536. */
+  maxReplyBytes?: number;
+  /** Called once per refused oversize reply (the adapter counts it in /metrics). */
+  onOversize?: () => void;
+};
+
+export const DEFAULT_MAX_REPLY_BYTES = 65536;
 
 const HINTS: Record<number, string> = {
   401: 'check the adapter\'s apiKey',
@@ -49,8 +58,15 @@ export class HttpDeviceClient implements HttpDevice {
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: AbortSignal.any(signals),
       });
-      text = await res.text();
+      text = await readTextLimited(res, this.options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
     } catch (err) {
+      if (err instanceof ReplyTooLargeError) {
+        this.options.onOversize?.();
+        throw new HttpDeviceError(
+          `${this.#base}: ${what} answered more than ${err.limit} bytes; refused and the download cancelled (maxReplyBytes raises the limit)`,
+          'oversize', undefined, { cause: err },
+        );
+      }
       if (timeout.aborted) throw new HttpDeviceError(`${this.#base}: ${what} timed out after ${this.options.timeoutMs} ms`, 'timeout', undefined, { cause: err });
       if (this.#closing.signal.aborted) throw new HttpDeviceError(`${this.#base}: ${what} aborted: client closed`, 'connect', undefined, { cause: err });
       if (request.signal?.aborted) throw request.signal.reason;

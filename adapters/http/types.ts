@@ -17,6 +17,8 @@ export interface HttpDeviceOptions {
   timeoutMs: number;
   /** Extra headers sent on every request. */
   headers: Record<string, string>;
+  /** Largest reply body read, in bytes; a bigger reply is cancelled and refused. */
+  maxReplyBytes: number;
   sim: {
     device: HttpSimDevice;
     /** Loopback port of the simulator; 0 picks a free one. */
@@ -38,8 +40,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
 }
 
-/** Why a request failed: no TCP connection, no reply in time, a non-2xx status, or a body that is not JSON. */
-export type HttpFailure = 'connect' | 'timeout' | 'status' | 'parse';
+/** Why a request failed: no TCP connection, no reply in time, a non-2xx status, a body that is not JSON or over the byte limit. */
+export type HttpFailure = 'connect' | 'timeout' | 'status' | 'parse' | 'oversize';
 
 export interface HttpDevice {
   /** `http://192.168.1.50`, for log lines (never carries the key). */

@@ -3,7 +3,8 @@
 import type { SqlParams, StateStore, WriteResult } from '../../core/store/types.ts';
 
 const OWNER = 'http-api';
-const TABLE = 'http_api_audit';
+export const AUDIT_TABLE = 'http_api_audit';
+const TABLE = AUDIT_TABLE;
 
 const MIGRATIONS = [
   `CREATE TABLE ${TABLE} (
@@ -101,18 +102,14 @@ export class AuditLog {
       keyId: r.key_id === null ? null : String(r.key_id),
       route: String(r.route),
       key: String(r.key),
-      old: parse(r.old_value),
-      new: parse(r.new_value),
+      old: parseAuditValue(r.old_value),
+      new: parseAuditValue(r.new_value),
     }));
-  }
-
-  /** Deletes all but the newest `keep` rows; returns nothing (the store journals the delete). */
-  async prune(keep: number): Promise<void> {
-    await this.store.run(`DELETE FROM ${TABLE} WHERE id <= (SELECT MAX(id) FROM ${TABLE}) - :keep`, { ':keep': keep }, { durable: false });
   }
 }
 
-function parse(text: string | number | null): unknown {
+/** Parses a stored JSON value; text that is not JSON is returned as it is. */
+export function parseAuditValue(text: string | number | null): unknown {
   if (text === null) return null;
   try {
     return JSON.parse(String(text));

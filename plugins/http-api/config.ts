@@ -20,9 +20,11 @@ export interface HttpApiConfig {
   commands: Record<string, JsonSchema>;
   rateLimit: { max: number; timeWindowMs: number };
   cors: { origins: string[] };
+  /** Extra Host names (besides localhost, 127.0.0.1, [::1]) accepted while the Host is checked. */
+  allowedHosts: string[];
   bodyLimit: number;
-  ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; flushMs: number };
-  audit: { keepRows: number };
+  ws: { softBytes: number; hardBytes: number; stallMs: number; pingIntervalMs: number; maxClients: number; maxClientsPerAddress: number; flushMs: number };
+  audit: { keepRows: number; maxAgeDays: number; archive: boolean; archiveDays: number };
   /** The alarm board: how often conditions are evaluated, value limits, cleared alarms kept. */
   alarms: { evalMs: number; keepRecent: number; limits: Record<string, { min?: number; max?: number }> };
   /** GET /api/history limits: buckets per bucketed answer, rows per raw page. */
@@ -60,6 +62,12 @@ export const configSchema: JsonSchema = {
       default: {},
       properties: { origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Allowed browser origins; empty = same origin only.' } },
     },
+    allowedHosts: {
+      type: 'array',
+      default: [],
+      items: { type: 'string', pattern: '^[A-Za-z0-9._:\\[\\]-]+$' },
+      description: 'Host names (no port) accepted besides localhost, 127.0.0.1 and [::1] when the server is bound to loopback or has no apiKey (DNS rebinding protection), e.g. a reverse proxy\'s name.',
+    },
     bodyLimit: { type: 'integer', minimum: 256, maximum: 10485760, default: 16384, description: 'Largest request body in bytes (413 above).' },
     ws: {
       type: 'object',
@@ -71,6 +79,10 @@ export const configSchema: JsonSchema = {
         stallMs: { type: 'integer', minimum: 100, default: 30000, description: 'A client conflated this long without draining is closed (1013).' },
         pingIntervalMs: { type: 'integer', minimum: 100, default: 30000 },
         maxClients: { type: 'integer', minimum: 1, default: 500 },
+        maxClientsPerAddress: {
+          type: 'integer', minimum: 1, default: 20,
+          description: 'Connections one client address may hold; more are closed at once with 1013, so one address cannot lock the dashboards out.',
+        },
         flushMs: { type: 'integer', minimum: 10, default: 250, description: 'How often conflated clients are checked and flushed.' },
       },
     },
@@ -78,7 +90,12 @@ export const configSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { keepRows: { type: 'integer', minimum: 100, default: 100000, description: 'Oldest audit rows beyond this are pruned hourly.' } },
+      properties: {
+        keepRows: { type: 'integer', minimum: 100, default: 10000, description: 'Audit rows kept in the (in-memory) store; older ones are pruned at start and hourly.' },
+        maxAgeDays: { type: 'number', exclusiveMinimum: 0, default: 30, description: 'Audit rows older than this (days) are pruned at start and hourly.' },
+        archive: { type: 'boolean', default: true, description: 'Move pruned rows to the history series http_api_audit (segment files on disk) instead of dropping them.' },
+        archiveDays: { type: 'number', exclusiveMinimum: 0, default: 365, description: 'History segments of archived audit rows older than this (days) are deleted.' },
+      },
     },
     alarms: {
       type: 'object',
@@ -146,9 +163,10 @@ const DEFAULTS: HttpApiConfig = {
   commands: {},
   rateLimit: { max: 600, timeWindowMs: 60000 },
   cors: { origins: [] },
+  allowedHosts: [],
   bodyLimit: 16384,
-  ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, flushMs: 250 },
-  audit: { keepRows: 100000 },
+  ws: { softBytes: 65536, hardBytes: 1048576, stallMs: 30000, pingIntervalMs: 30000, maxClients: 500, maxClientsPerAddress: 20, flushMs: 250 },
+  audit: { keepRows: 10000, maxAgeDays: 30, archive: true, archiveDays: 365 },
   alarms: { evalMs: 1000, keepRecent: 100, limits: {} },
   history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheCells: 250000 },
   docs: true,
@@ -171,6 +189,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     history: { ...DEFAULTS.history, ...config.history },
     dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
     commands: config.commands ?? {},
+    allowedHosts: config.allowedHosts ?? [],
     apiKey: config.apiKey ? config.apiKey : undefined,
   };
 }

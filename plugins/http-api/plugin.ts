@@ -3,9 +3,11 @@ import { definePlugin } from '../../core/plugin.ts';
 import type { FastifyInstance } from 'fastify';
 import type { RouteRegistry } from '../../core/http-routes.ts';
 import type { Manifest } from '../../core/manifest/types.ts';
+import type { HistoryStore } from '../../core/history/types.ts';
 import { Tokens } from '../../core/tokens.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { AuditLog } from './audit.ts';
+import { pruneAudit } from './audit-retention.ts';
 import { ApiKeyGuard } from './auth.ts';
 import { CommandService } from './command-service.ts';
 import { CommandValidator } from './commands.ts';
@@ -67,6 +69,13 @@ export default definePlugin<Partial<HttpApiConfig>>({
           log.warn(`no apiKey configured: writes need no key, so the API listens on ${LOOPBACK} only${config.host !== LOOPBACK ? ` (not ${config.host})` : ''}; set apiKey (e.g. "\${API_KEY}") to serve the network`);
         }
         await audit.migrate();
+        const history = ctx.container.isRegistered(Tokens.History, true) ? ctx.container.resolve<HistoryStore>(Tokens.History) : null;
+        const retention = async () => {
+          const r = await pruneAudit({ store, history, policy: config.audit }, ctx.clock.now());
+          if (r.pruned) log.info(`audit retention: ${r.pruned} row(s) pruned from the store${r.archived ? `, ${r.archived} moved to history series http_api_audit` : ''}`);
+        };
+        // At start too: a gateway restarted daily would otherwise never reach the hourly run.
+        await retention().catch((err: unknown) => log.warn(`audit retention failed: ${errorMessage(err)}; rows stay in the store, retrying hourly`));
         hub = new LiveHub({ bus: ctx.bus, store, clock: scope.clock, limits: config.ws, metrics: ctx.metrics, log });
         hub.start();
         app = await buildServer({
@@ -84,7 +93,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         routes.address = `http://${host}:${port}`;
         log.info(`listening on ${routes.address} (dashboard /, API docs /docs)`);
         scope.every(config.alarms.evalMs, evaluateAlarms, { onError: (err) => log.warn(`alarm evaluation failed: ${errorMessage(err)}`) });
-        scope.every(3_600_000, () => audit.prune(config.audit.keepRows), { onError: (err) => log.warn(`audit prune failed: ${errorMessage(err)}`) });
+        scope.every(3_600_000, retention, { onError: (err) => log.warn(`audit retention failed: ${errorMessage(err)}; rows stay in the store, retrying hourly`) });
       },
       stop: close,
     };

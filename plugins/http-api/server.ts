@@ -7,6 +7,7 @@ import websocket from '@fastify/websocket';
 import { authorize } from './access.ts';
 import { dispatchedRoute, type ServerDeps } from './deps.ts';
 import { alarmRoutes } from './routes/alarms.ts';
+import { HostGuard, refuseForeign } from './host-guard.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { commandRoutes } from './routes/command.ts';
 import { contributedRoutes } from './routes/contributed.ts';
@@ -42,6 +43,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   await app.register(cors, { origin: config.cors.origins.length ? config.cors.origins : false, allowedHeaders: ['Content-Type', 'X-API-Key'] });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // A rebound or cross-site request is refused before any route runs. Registered after the
+  // websocket plugin, whose own onRequest hook must mark an upgrade for its socket to be closed.
+  const hostGuard = new HostGuard({ boundHost: deps.guard.configured ? config.host : '127.0.0.1', keyConfigured: deps.guard.configured, config });
+  app.addHook('onRequest', async (req, reply) => {
+    if (refuseForeign(hostGuard, req, reply)) return reply;
+  });
 
   requestMetrics(app, deps);
   app.addHook('onRequest', async (req, reply) => authorize(req, reply, deps));

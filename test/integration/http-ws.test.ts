@@ -78,7 +78,7 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
 describe('http-api WebSocket feed', () => {
   let api: Api;
   before(async () => {
-    api = await startApi({ ws: { softBytes: 4096, hardBytes: 512 * 1024, stallMs: 400, pingIntervalMs: 60000, maxClients: 50, flushMs: 20 } });
+    api = await startApi({ ws: { softBytes: 4096, hardBytes: 512 * 1024, stallMs: 400, pingIntervalMs: 60000, maxClients: 50, maxClientsPerAddress: 50, flushMs: 20 } });
     await api.runtime.store.setMany({ pv: 20, sp: 40, other_thing: 'x' });
   });
   after(() => api.stop());

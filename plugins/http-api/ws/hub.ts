@@ -43,6 +43,8 @@ export interface HubDeps {
 export class LiveHub {
   readonly #deps: HubDeps;
   readonly #clients = new Set<Client>();
+  /** Open connections per client address, so one address cannot take every slot. */
+  readonly #perAddress = new Map<string, number>();
   readonly #matchCache = new Map<string, Client[]>();
   /** Clients with deltas waiting for the end of this event-loop turn. */
   readonly #outboxes = new Set<Client>();
@@ -58,6 +60,7 @@ export class LiveHub {
       sent: m.counter('fieldgate_http_ws_messages_sent_total', 'WebSocket messages sent'),
       conflated: m.counter('fieldgate_http_ws_messages_conflated_total', 'Messages replaced by a newer value for a slow client'),
       slowClosed: m.counter('fieldgate_http_ws_slow_clients_closed_total', 'Clients closed with 1013 for not keeping up'),
+      refused: m.counter('fieldgate_http_ws_clients_refused_total', 'Connections closed at once with 1013 by a connection limit', ['limit']),
     };
     this.#m.clients.set(0);
   }
@@ -74,10 +77,20 @@ export class LiveHub {
 
   /** Takes a freshly upgraded socket; `topics` (from `?topics=`) subscribes straight away. */
   add(socket: WebSocket, address: string, topics: string[]): void {
-    if (this.#clients.size >= this.#deps.limits.maxClients) {
+    const { maxClients, maxClientsPerAddress } = this.#deps.limits;
+    if (this.#clients.size >= maxClients) {
+      this.#m.refused.inc({ limit: 'global' });
       socket.close(1013, 'too many clients; try again later');
       return;
     }
+    const fromAddress = this.#perAddress.get(address) ?? 0;
+    if (fromAddress >= maxClientsPerAddress) {
+      this.#m.refused.inc({ limit: 'address' });
+      // Close reasons are limited to 123 bytes: keep the address out of it (an IPv6 one is long).
+      socket.close(1013, `too many connections from your address (limit ${maxClientsPerAddress}); close some`);
+      return;
+    }
+    this.#perAddress.set(address, fromAddress + 1);
     const client: Client = { socket, address, patterns: new Map(), alive: true, conflatingSince: null, pending: new Map(), pendingBytes: 0, outbox: [], closed: false };
     this.#clients.add(client);
     this.#m.clients.set(this.#clients.size);
@@ -120,6 +133,9 @@ export class LiveHub {
   #remove(client: Client): void {
     client.closed = true;
     if (!this.#clients.delete(client)) return;
+    const left = (this.#perAddress.get(client.address) ?? 1) - 1;
+    if (left > 0) this.#perAddress.set(client.address, left);
+    else this.#perAddress.delete(client.address);
     this.#matchCache.clear();
     this.#m.clients.set(this.#clients.size);
     if (this.#clients.size === 0) {
