@@ -154,10 +154,24 @@ export class BatchPlcLink {
    */
   async #recoverLoaded(): Promise<void> {
     const all = Array.from({ length: MAX_BATCH_NO }, (_, i) => i + 1);
-    const blocks = await this.#readBlocks(all);
+    let blocks: Map<number, number[]>;
+    try {
+      blocks = await this.#readBlocks(all);
+    } catch (err) {
+      if (!(err instanceof PlcRefusedError)) throw err;
+      // A PLC (often a Modbus one) that maps only some blocks: read them one by one, skip the rest.
+      blocks = new Map();
+      for (const n of all) {
+        try {
+          blocks.set(n, (await this.#readBlocks([n])).get(n)!);
+        } catch (e) {
+          if (!(e instanceof PlcRefusedError)) throw e;
+        }
+      }
+    }
     for (const n of all) {
-      const words = blocks.get(n)!;
-      if (words[OFFSET.batchNo] !== n) continue;
+      const words = blocks.get(n);
+      if (!words || words[OFFSET.batchNo] !== n) continue;
       let block;
       try {
         block = decodeBatch(words);
