@@ -81,9 +81,24 @@ export async function writeBackMo(client: OdooClient, req: WriteBackRequest, opt
   }
   const moves = await client.searchRead<MoveRow>('stock.move', [['raw_material_production_id', '=', mo.id]], { fields: ['product_id', 'quantity_done', 'state'], ...call });
   const total = round3(moves.filter((m) => m.state !== 'cancel').reduce((s, m) => s + (Number(m.quantity_done) || 0), 0));
-  const consumptionSkipped = req.baseline !== null && Math.abs(total - req.baseline) > 0.0005;
   const entries = Object.entries(req.consumption).filter(([, kg]) => kg > 0);
   let route: 'custom' | 'orm' = customMissing.has(client) ? 'orm' : 'custom';
+  // Only the custom route adds to quantity_done, so only it may be skipped by the baseline. The ORM
+  // sets absolute figures move by move: after a drop half-way its writes are simply sent again.
+  let consumptionSkipped = route === 'custom' && req.baseline !== null && Math.abs(total - req.baseline) > 0.0005;
+  const ormConsume = async () => {
+    const open = moves.filter((m) => m.state !== 'cancel' && m.state !== 'done');
+    for (const [code, kg] of entries) {
+      const name = req.components[code];
+      const move = open.find((m) => m.product_id && m.product_id[1] === name);
+      if (!move) {
+        warnings.push(`${code}: no open raw move of ${JSON.stringify(name ?? '?')} on ${req.moId}; ${kg} kg not written`);
+        continue;
+      }
+      // quantity_done is set, not added: a repeated write leaves the same figure.
+      await client.callKw('stock.move', 'write', [[move.id], { quantity_done: kg }], {}, call);
+    }
+  };
   if (!consumptionSkipped) {
     await req.beforeConsume(total);
     if (route === 'custom') {
@@ -97,19 +112,7 @@ export async function writeBackMo(client: OdooClient, req: WriteBackRequest, opt
         options.log?.warn(`odoo: ${CONSUME_PATH} not found (grt_scada module missing or older); writing back through the ORM (stock.move / mrp.production)`);
       }
     }
-    if (route === 'orm') {
-      const open = moves.filter((m) => m.state !== 'cancel' && m.state !== 'done');
-      for (const [code, kg] of entries) {
-        const name = req.components[code];
-        const move = open.find((m) => m.product_id && m.product_id[1] === name);
-        if (!move) {
-          warnings.push(`${code}: no open raw move of ${JSON.stringify(name ?? '?')} on ${req.moId}; ${kg} kg not written`);
-          continue;
-        }
-        // quantity_done is set, not added: a repeated write leaves the same figure.
-        await client.callKw('stock.move', 'write', [[move.id], { quantity_done: kg }], {}, call);
-      }
-    }
+    if (route === 'orm') await ormConsume();
   }
   if (route === 'custom') {
     try {
@@ -120,7 +123,14 @@ export async function writeBackMo(client: OdooClient, req: WriteBackRequest, opt
       warnings.push(...customOk(r, MARK_DONE_PATH, req.moId));
     } catch (err) {
       if (!(err instanceof OdooError) || err.kind !== 'not-found') throw err;
+      customMissing.add(client);
       route = 'orm';
+      // A restart forgot that the routes are missing: the change the baseline saw was an earlier
+      // ORM attempt (maybe cut short), not the custom route's addition, so the moves are written again.
+      if (consumptionSkipped) {
+        await ormConsume();
+        consumptionSkipped = false;
+      }
     }
   }
   if (route === 'orm') {

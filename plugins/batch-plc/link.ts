@@ -58,6 +58,8 @@ export class BatchPlcLink {
    * never loaded into a second block and its result is never lost.
    */
   readonly #loaded = new Map<number, string>();
+  /** Whether `#loaded` was rebuilt from the PLC (once per start: a restart forgets what it loaded). */
+  #recovered = false;
 
   constructor(deps: LinkDeps) {
     this.#d = deps;
@@ -123,6 +125,7 @@ export class BatchPlcLink {
     if (!repo) throw new QueueError(`queue "${this.#d.config.queue}" is not available (is the odoo-sync plugin running?)`);
     const rows = await queueCall('listing the queue', () => repo.list());
     this.#queueOk();
+    if (!this.#recovered) await this.#recoverLoaded();
     const placeable = rows.filter((r) => {
       if (r.batch_no >= 1 && r.batch_no <= MAX_BATCH_NO) return true;
       this.#note(`range:${r.mo_id}`, `batch ${r.batch_no} (${r.mo_id}) has no block on the PLC (batches 1..${MAX_BATCH_NO}); it stays queued`);
@@ -142,6 +145,44 @@ export class BatchPlcLink {
       if (await this.#step(repo, row, blocks.get(row.batch_no)!, byMo)) onPlc++;
     }
     return onPlc;
+  }
+
+  /**
+   * Rebuilds `#loaded` from every block the PLC holds, so that after a gateway restart an MO still
+   * on the PLC (its queue row cleared meanwhile) is neither loaded into a second block nor its result
+   * lost. A block finished and already acknowledged was settled before the restart: left out.
+   */
+  async #recoverLoaded(): Promise<void> {
+    const all = Array.from({ length: MAX_BATCH_NO }, (_, i) => i + 1);
+    let blocks: Map<number, number[]>;
+    try {
+      blocks = await this.#readBlocks(all);
+    } catch (err) {
+      if (!(err instanceof PlcRefusedError)) throw err;
+      // A PLC (often a Modbus one) that maps only some blocks: read them one by one, skip the rest.
+      blocks = new Map();
+      for (const n of all) {
+        try {
+          blocks.set(n, (await this.#readBlocks([n])).get(n)!);
+        } catch (e) {
+          if (!(e instanceof PlcRefusedError)) throw e;
+        }
+      }
+    }
+    for (const n of all) {
+      const words = blocks.get(n);
+      if (!words || words[OFFSET.batchNo] !== n) continue;
+      let block;
+      try {
+        block = decodeBatch(words);
+      } catch {
+        continue;
+      }
+      if (!block.moId || (block.finished && block.readAcknowledged)) continue;
+      this.#loaded.set(n, block.moId);
+    }
+    this.#recovered = true;
+    if (this.#loaded.size) this.#d.log.info(`the PLC holds ${this.#loaded.size} batch(es) from before this start: ${[...this.#loaded].map(([n, mo]) => `${n} ${mo}`).join(', ')}`);
   }
 
   /** A block this link loaded whose queue row is gone: waits for it, then settles its result. */

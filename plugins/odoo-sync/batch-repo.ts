@@ -37,6 +37,13 @@ export interface MoBatchRow {
 /** What a sync gives the repository: a row without its position and timestamps. */
 export type NewMoBatch = Omit<MoBatchRow, 'batch_no' | 'created_at' | 'updated_at' | 'status_manufacturing' | 'status_operation' | 'actual_weight_quantity_finished_goods'>;
 
+export interface UpsertResult {
+  inserted: number;
+  updated: number;
+  /** MOs not queued because their batch already finished here (odoo-sync repositories only). */
+  alreadyFinished?: string[];
+}
+
 export interface MoBatchRepository {
   readonly description: string;
   /** Creates the table if needed. */
@@ -47,9 +54,11 @@ export interface MoBatchRepository {
   get(batchNo: number): Promise<MoBatchRow | undefined>;
   /**
    * Inserts new MOs at the end of the queue (batch_no continues from the highest) and updates
-   * rows whose mo_id is already queued, in one transaction: all or nothing.
+   * rows whose mo_id is already queued, in one transaction: all or nothing. The odoo-sync
+   * repositories skip, in that same transaction, an MO not queued whose batch already finished here
+   * (a history row not `retried`) and list it in `alreadyFinished`.
    */
-  upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }>;
+  upsert(rows: NewMoBatch[]): Promise<UpsertResult>;
   /**
    * Records what the PLC reported for a batch. The odoo-sync repositories also write its history
    * (outbox) row in the same transaction: all or nothing, and a second call for the same batch is a no-op.

@@ -1,6 +1,6 @@
 // Wraps a MoBatchRepository so every change to the queue — by the sync, an admin route or the PLC
 // link removing a finished batch — updates `mo_batch_count` and publishes `erp/batch` on the bus.
-import type { MoBatchRow, MoBatchStore, NewMoBatch, OrphanBatch } from './batch-repo.ts';
+import type { MoBatchRow, MoBatchStore, NewMoBatch, OrphanBatch, UpsertResult } from './batch-repo.ts';
 import type { BatchHistoryRow, BatchResult, WriteBackPatch } from './history.ts';
 
 export interface QueueChange {
@@ -40,7 +40,7 @@ export class ObservedMoBatchRepository implements MoBatchStore {
     return this.inner.get(batchNo);
   }
 
-  async upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }> {
+  async upsert(rows: NewMoBatch[]): Promise<UpsertResult> {
     const r = await this.inner.upsert(rows);
     if (r.inserted || r.updated) await this.#changed({ change: 'upsert', inserted: r.inserted, updated: r.updated });
     return r;

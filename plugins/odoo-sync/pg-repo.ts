@@ -4,7 +4,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
-import { type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, SILO_LETTERS, type SiloLetter } from './batch-repo.ts';
+import { type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, SILO_LETTERS, type SiloLetter, type UpsertResult } from './batch-repo.ts';
 import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
 
 const HISTORY_MUTABLE = ['state', 'attempts', 'last_error', 'next_attempt_at', 'baseline', 'confirmed_at', 'resolution', 'resolved_at'] as const;
@@ -241,7 +241,7 @@ export class PgMoBatchRepository implements MoBatchStore {
     return r ? fromDb(r) : undefined;
   }
 
-  async upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }> {
+  async upsert(rows: NewMoBatch[]): Promise<UpsertResult> {
     if (!rows.length) return { inserted: 0, updated: 0 };
     // Same outcome as applying the rows one after another: a repeated mo_id updates its first row.
     const last = new Map<string, NewMoBatch>();
@@ -254,6 +254,15 @@ export class PgMoBatchRepository implements MoBatchStore {
         (await c.query<{ mo_id: string; batch_no: number }>(`SELECT mo_id, batch_no FROM ${this.#table} WHERE mo_id = ANY($1)`, [[...last.keys()]])).rows
           .map((r) => [r.mo_id, r.batch_no]),
       );
+      // Under the lock (markFinished's UPDATE waits for it, or committed its history row before): a
+      // batch finished while the fetch was in flight is never queued again.
+      const finished = new Set(
+        (await c.query<{ mo_id: string }>(`SELECT DISTINCT mo_id FROM ${this.#history} WHERE mo_id = ANY($1) AND state <> 'retried'`, [[...last.keys()]])).rows
+          .map((r) => r.mo_id),
+      );
+      const alreadyFinished = [...last.keys()].filter((m) => !existing.has(m) && finished.has(m));
+      for (const m of alreadyFinished) last.delete(m);
+      if (!last.size) return { inserted: 0, updated: 0, alreadyFinished };
       let next = num((await c.query<{ m: number | null }>(`SELECT coalesce(max(batch_no), 0) AS m FROM ${this.#table}`)).rows[0].m) + 1;
       const params: unknown[] = [now];
       const tuples: string[] = [];
@@ -268,7 +277,8 @@ export class PgMoBatchRepository implements MoBatchStore {
         params,
       );
       const insertedMos = [...last.keys()].filter((m) => !existing.has(m)).length;
-      return { inserted: insertedMos, updated: rows.length - insertedMos };
+      const skipped = new Set(alreadyFinished);
+      return { inserted: insertedMos, updated: rows.filter((r) => !skipped.has(r.mo_id)).length - insertedMos, ...(alreadyFinished.length ? { alreadyFinished } : {}) };
     });
   }
 

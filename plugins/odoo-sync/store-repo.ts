@@ -2,7 +2,7 @@
 // by the odoo-sync migrations; a multi-row upsert is one `runMany` mutation, so all or nothing.
 import type { SqlParams, SqlStatement, StateStore } from '../../core/store/types.ts';
 import type { Clock } from '../../core/clock.ts';
-import { SILO_LETTERS, type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, type SiloLetter } from './batch-repo.ts';
+import { SILO_LETTERS, type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, type SiloLetter, type UpsertResult } from './batch-repo.ts';
 import { type BatchHistoryRow, type BatchResult, historyRow, orphanRow, type WriteBackPatch } from './history.ts';
 
 export const MIGRATION_OWNER = 'odoo-sync';
@@ -170,19 +170,25 @@ export class StoreMoBatchRepository implements MoBatchStore {
     return r ? fromDb(r) : undefined;
   }
 
-  async upsert(rows: NewMoBatch[]): Promise<{ inserted: number; updated: number }> {
+  async upsert(rows: NewMoBatch[]): Promise<UpsertResult> {
     if (!rows.length) return { inserted: 0, updated: 0 };
     const now = this.#clock.now() / 1000;
     const existing = new Map(this.#store.query<{ mo_id: string; batch_no: number }>('SELECT mo_id, batch_no FROM mo_batch').map((r) => [r.mo_id, r.batch_no]));
+    // Read in the same synchronous section as the write below: a batch finished while the fetch was
+    // in flight (its queue row already gone, Odoo still listing it) is never queued again.
+    const finished = new Set(this.#store.query<{ mo_id: string }>("SELECT DISTINCT mo_id FROM mo_histories WHERE state <> 'retried'").map((r) => r.mo_id));
     let next = (this.#store.query<{ m: number | null }>('SELECT max(batch_no) AS m FROM mo_batch')[0]?.m ?? 0) + 1;
     const statements: SqlStatement[] = [];
     const queued = new Set<string>();
+    const alreadyFinished: string[] = [];
     let inserted = 0;
     let updated = 0;
     for (const row of rows) {
       // batch_no is computed here (not by SQL) so the journal replays the same numbers.
       const params = { ...dataParams(row), ':now': now };
-      if (existing.has(row.mo_id) || queued.has(row.mo_id)) {
+      if (!existing.has(row.mo_id) && finished.has(row.mo_id)) {
+        if (!alreadyFinished.includes(row.mo_id)) alreadyFinished.push(row.mo_id);
+      } else if (existing.has(row.mo_id) || queued.has(row.mo_id)) {
         statements.push({ sql: `UPDATE mo_batch SET ${DATA_COLUMNS.map((c) => `${c} = :${c}`).join(', ')}, updated_at = :now WHERE mo_id = :mo_id`, params });
         updated++;
       } else {
@@ -191,8 +197,8 @@ export class StoreMoBatchRepository implements MoBatchStore {
         inserted++;
       }
     }
-    await this.#store.runMany(statements, { durable: true });
-    return { inserted, updated };
+    if (statements.length) await this.#store.runMany(statements, { durable: true });
+    return { inserted, updated, ...(alreadyFinished.length ? { alreadyFinished } : {}) };
   }
 
   async markFinished(batchNo: number, result: BatchResult): Promise<void> {

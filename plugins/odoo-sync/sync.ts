@@ -168,7 +168,10 @@ export class MoSync {
     const partial = { ...base, fetched: fetched.mos.length, skipped: mapped.skipped, alreadyFinished, warnings: mapped.warnings, source: fetched.source };
     let written = { inserted: 0, updated: 0 };
     try {
-      written = await repo.upsert(mapped.batches);
+      const r = await repo.upsert(mapped.batches);
+      written = { inserted: r.inserted, updated: r.updated };
+      // Finished while the fetch was in flight: the repository skipped it under its own lock.
+      for (const m of r.alreadyFinished ?? []) if (!alreadyFinished.includes(m)) alreadyFinished.push(m);
     } catch (err) {
       return this.#finish({ ...partial, status: 'failed', message: `queueing ${mapped.batches.length} MO(s) in mo_batch failed, nothing queued: ${errorMessage(err)}`, queue }, 'error');
     }

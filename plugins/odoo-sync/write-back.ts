@@ -48,6 +48,11 @@ export class WriteBackWorker {
   #again = false;
   #stopped = false;
   #lastError: string | null = null;
+  /**
+   * Rows whose retry time could not be persisted (read-only disk, PostgreSQL read-only): key → epoch
+   * ms before which they are not tried again, so a stuck outbox does not call Odoo every sweep.
+   */
+  readonly #notBefore = new Map<string, number>();
 
   constructor(deps: WriteBackDeps) {
     this.#d = deps;
@@ -97,24 +102,40 @@ export class WriteBackWorker {
       const rows = await repo.due(clock.now() / 1000);
       for (const row of rows) {
         if (this.#stopped) return;
+        if ((this.#notBefore.get(row.key) ?? 0) > clock.now()) continue;
         await this.#attempt(row);
       }
       const pending = await repo.due(FAR_FUTURE_S);
-      const soonest = Math.min(...pending.map((r) => r.next_attempt_at ?? 0));
-      if (pending.length) nextInMs = Math.max(0, Math.min(nextInMs, soonest * 1000 - clock.now()));
+      const keys = new Set(pending.map((r) => r.key));
+      for (const k of this.#notBefore.keys()) if (!keys.has(k)) this.#notBefore.delete(k);
+      const soonest = Math.min(...pending.map((r) => Math.max((r.next_attempt_at ?? 0) * 1000, this.#notBefore.get(r.key) ?? 0)));
+      if (pending.length) nextInMs = Math.max(0, Math.min(nextInMs, soonest - clock.now()));
       await this.#d.onChange?.();
     } catch (err) {
       // The queue's database is down: try again at the sweep period.
       log.warn(`write-back: reading the outbox (${repo.description}) failed: ${errorMessage(err)}; retrying in ${this.#d.sweepMs / 1000} s`);
     }
-    if (!this.#stopped) this.#timer = this.#d.clock.setTimeout(() => this.kick(), Math.max(10, nextInMs));
+    // The floor keeps a row whose next time lies in the past (not persisted) from spinning the sweep.
+    if (!this.#stopped) this.#timer = this.#d.clock.setTimeout(() => this.kick(), Math.max(10, this.#d.backoff.initialMs, nextInMs));
   }
 
   async #attempt(h: BatchHistoryRow): Promise<void> {
     const { odoo, repo, clock, log } = this.#d;
     const attempts = h.attempts + 1;
+    const delay = retryDelay(attempts, { ...this.#d.backoff, random: this.#d.random });
+    // A patch the outbox refuses: the row is held back in memory instead, and said once per row.
+    const persist = async (patch: Parameters<MoBatchStore['updateWriteBack']>[1]) => {
+      try {
+        await repo.updateWriteBack(h.key, patch);
+        this.#notBefore.delete(h.key);
+      } catch (err) {
+        if (!this.#notBefore.has(h.key)) log.warn(`batch ${h.batch_no} (${h.mo_id}): the outbox (${repo.description}) cannot be updated: ${errorMessage(err)}; retrying this batch in ${Math.ceil(delay / 1000)} s`);
+        this.#notBefore.set(h.key, clock.now() + delay);
+      }
+    };
+    let r;
     try {
-      const r = await odoo.writeBack({
+      r = await odoo.writeBack({
         moId: h.mo_id,
         consumption: h.consumption,
         components: h.components,
@@ -124,22 +145,23 @@ export class WriteBackWorker {
         baseline: h.baseline,
         beforeConsume: (baseline) => repo.updateWriteBack(h.key, { baseline }),
       });
-      await repo.updateWriteBack(h.key, { state: 'confirmed', attempts, confirmed_at: clock.now() / 1000, last_error: null, next_attempt_at: null });
-      this.#lastError = null;
-      const how = r.alreadyDone ? 'Odoo already had it done' : `${r.route === 'custom' ? 'grt_scada routes' : 'ORM'}${r.consumptionSkipped ? ', consumption already applied' : ''}`;
-      log.info(`batch ${h.batch_no} (${h.mo_id}) written back to Odoo after ${attempts} attempt(s) (${how}): ${finishedQty(h)} kg`);
     } catch (err) {
       const message = errorMessage(err);
       this.#lastError = message;
       if (err instanceof OdooError && err.kind === 'app') {
-        await repo.updateWriteBack(h.key, { state: 'rejected', attempts, last_error: message, next_attempt_at: null }).catch(() => {});
+        await persist({ state: 'rejected', attempts, last_error: message, next_attempt_at: null });
         log.error(`batch ${h.batch_no} (${h.mo_id}): Odoo refused the write-back: ${message}; held for an operator (POST /api/admin/resolve-batch)`);
       } else {
-        const delay = retryDelay(attempts, { ...this.#d.backoff, random: this.#d.random });
-        await repo.updateWriteBack(h.key, { attempts, last_error: message, next_attempt_at: (clock.now() + delay) / 1000 }).catch(() => {});
+        await persist({ attempts, last_error: message, next_attempt_at: (clock.now() + delay) / 1000 });
         if (attempts === 1) log.warn(`batch ${h.batch_no} (${h.mo_id}): write-back to Odoo failed: ${message}; kept in the outbox, retrying with backoff (next in ${Math.ceil(delay / 1000)} s)`);
         else log.debug(() => `batch ${h.batch_no} (${h.mo_id}): write-back attempt ${attempts} failed: ${message}`);
       }
+      return;
     }
+    // Odoo has it; if the outbox cannot record that, the retry only finds the MO done.
+    await persist({ state: 'confirmed', attempts, confirmed_at: clock.now() / 1000, last_error: null, next_attempt_at: null });
+    this.#lastError = null;
+    const how = r.alreadyDone ? 'Odoo already had it done' : `${r.route === 'custom' ? 'grt_scada routes' : 'ORM'}${r.consumptionSkipped ? ', consumption already applied' : ''}`;
+    log.info(`batch ${h.batch_no} (${h.mo_id}) written back to Odoo after ${attempts} attempt(s) (${how}): ${finishedQty(h)} kg`);
   }
 }

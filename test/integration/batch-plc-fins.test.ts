@@ -154,6 +154,30 @@ test('a failed batch is recorded as failed; a leftover block of a cleared queue 
   }
 });
 
+test('a restart with a block still mixing after the queue was cleared: the MO is not loaded into a second block', async () => {
+  const lab = await startLab(60_000);
+  try {
+    const { runtime, plc, queue, lines } = lab;
+    await queue.upsert([mo('WH/MO/00030', { a: 40 })]);
+    await eventually('batch 1 mixing', 3000, () => plc.mixing === 1);
+    await queue.clear();
+    // The gateway restarts: a new link, which has not loaded anything itself.
+    const restarts = runtime.supervisor.status('link').restarts;
+    runtime.supervisor.fail('link', new Error('test: gateway restart'));
+    await eventually('link restarted', 5000, () => runtime.supervisor.status('link').restarts > restarts && runtime.supervisor.status('link').status === 'running');
+    // Queued again behind another MO: WH/MO/00030 now has slot 2, its old block 1 still mixes it.
+    await queue.upsert([mo('WH/MO/00031', { b: 10 }), mo('WH/MO/00030', { a: 40 })]);
+    await eventually('the link refuses to load it twice', 3000, () => lines.some((l) => /WH\/MO\/00030 \(batch 2\) is still on the PLC as batch 1/.test(String(l.msg))));
+    assert.equal(plc.read('DM', 7100, 1)[0], 0, 'block 2 stays empty');
+    plc.forceDone(1);
+    await eventually('its result counts for batch 2', 3000, () => queue.finished.some((f) => f.moId === 'WH/MO/00030'));
+    assert.deepEqual(queue.finished.map((f) => [f.batchNo, f.moId]), [[2, 'WH/MO/00030']]);
+    assert.notEqual(decodeBatch(plc.read('DM', 7100, 77)).moId, 'WH/MO/00030', 'never loaded into block 2');
+  } finally {
+    await lab.stop();
+  }
+});
+
 test('PLC off the network: one warning, plc_connected false, batches wait; then loaded on recovery', async () => {
   const lab = await startLab();
   try {

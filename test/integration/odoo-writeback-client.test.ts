@@ -103,3 +103,24 @@ test('a reply over maxReplyBytes is refused before it is read in full', async ()
   r.sim.replaceMos(Array.from({ length: 30 }, (_, i) => makeMo(i + 1, { name: `WH/MO/${String(i + 1).padStart(5, '0')}`, state: 'confirmed', start: false, product: 'Pakan', quantity: 10, components: [component(201, 10, silo(101))] }).mo));
   await assert.rejects(r.client.fetchManufacturingOrders({ limit: 30 }), (err: unknown) => err instanceof OdooError && err.kind === 'protocol' && /more than 2000 bytes/.test(err.message));
 });
+
+test('without the grt_scada routes, a connection dropped after the first stock.move write: the retry writes every silo again', async () => {
+  for (const restart of [false, true]) {
+    await using r = await rig();
+    r.sim.customWrites = false;
+    Object.assign(r.sim.faults, { only: '/web/dataset/call_kw/stock.move/write', loseReplyNext: 1 });
+    const first = request();
+    await assert.rejects(r.client.writeBack(first), (err: unknown) => err instanceof OdooError && err.transient);
+    assert.deepEqual(r.sim.mos[0].components_consumption.map((c) => c.consumed), [198.5, 5], 'only the first move written');
+    // restart: a new client, which does not know yet that the routes are missing.
+    const client = restart ? new OdooJsonRpcClient({ baseUrl: r.sim.url, db: 'fieldgate', username: 'admin', password: 'admin', timeoutMs: 2000 }) : r.client;
+    try {
+      const retry = await client.writeBack(request({ baseline: first.baselines[0] }));
+      assert.deepEqual({ route: retry.route, skipped: retry.consumptionSkipped, done: retry.alreadyDone }, { route: 'orm', skipped: false, done: false }, `restart ${restart}`);
+      assert.deepEqual(r.sim.mos[0].components_consumption.map((c) => c.consumed), [198.5, 101.25], `every silo written (restart ${restart})`);
+      assert.equal(r.sim.mos[0].state, 'done');
+    } finally {
+      if (restart) await client.close();
+    }
+  }
+});
