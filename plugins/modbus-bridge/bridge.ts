@@ -364,7 +364,8 @@ export class ModbusBridge {
     const gateway = tagOwner(tag) === 'gateway';
     const held = gateway ? this.#owned.confirmed(tag.key) : undefined;
     const known = gateway ? held : this.#cache.get(tag.key);
-    if (known && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
+    // While another value for the key is on the wire, what the device held before says nothing.
+    if (known && !this.#inflight.has(tag.key) && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
       this.#pending.delete(tag.key); // the device already holds it
       if (held) this.#owned.set(held);
       return false;

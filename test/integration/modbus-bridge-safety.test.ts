@@ -88,3 +88,28 @@ test('a command switching mode and its manual MV: the mode register is written l
     }
   });
 });
+
+test('a value set back while another is in flight is sent, not taken for held (M5)', async () => {
+  await withLab(async (plc) => {
+    const gw = await startGateway(plc);
+    try {
+      const { store } = gw.runtime;
+      await store.set('setpoint', 60, { durable: false });
+      await eventually('HR 8..9 = 60', 3000, () => plc.real(NJ301_MAP.setpoint) === 60);
+      await requestsGoBy(plc, 4); // read back: confirmed
+      const before = await reasserts(gw);
+      plc.slow(200);
+      const from = plc.requests.length;
+      await store.set('setpoint', 70, { durable: false });
+      await eventually('70 on the wire', 3000, () => writesTo(plc, 8, 9, from).length > 0);
+      await store.set('setpoint', 60, { durable: false });
+      await eventually('HR 8..9 = 60 again', 5000, () => writesTo(plc, 8, 9, from).some((r) => r.values?.join() === words(60).join()));
+      plc.slow(0);
+      await requestsGoBy(plc, 10);
+      assert.equal(plc.real(NJ301_MAP.setpoint), 60);
+      assert.equal(await reasserts(gw), before, 'sent as a command, not repaired by a re-assert');
+    } finally {
+      await gw.runtime.stop();
+    }
+  });
+});
