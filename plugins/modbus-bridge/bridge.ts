@@ -225,6 +225,9 @@ export class ModbusBridge {
     this.#joinGaps();
     const writes = [...this.#pending.values()];
     for (const run of planWrites(writes)) {
+      // A newer value arrived while an earlier request was on the wire: this plan is out of date,
+      // and the kick that came with the new value plans again.
+      if (run.some((w) => this.#pending.get(w.tag.key) !== w)) continue;
       const first = run[0];
       const raw: Raw = first.table === 'coil' ? run.flatMap((w) => w.raw as boolean[]) : run.flatMap((w) => w.raw as number[]);
       const request = `writing ${describeRange(first.table, first.address, raw.length)}`;

@@ -74,6 +74,30 @@ async function reasserts(gw: Gateway): Promise<number> {
   return Number(/modbus_reasserts_total\{plugin="plc"\} (\d+)/.exec(await gw.runtime.metrics.text())?.[1] ?? 0);
 }
 
+test('a value superseded while an earlier request is on the wire is never sent (M1)', async () => {
+  await withLab(async (plc) => {
+    const gw = await startGateway(plc);
+    try {
+      const { store } = gw.runtime;
+      plc.slow(200);
+      const from = plc.requests.length;
+      // Two requests (HR 8..9 and HR 11..12: tune_cmd at HR 10 is shared, so the gap is not filled).
+      await store.setMany({ setpoint: 60, pid_kp: 7 }, { durable: false });
+      await eventually('the setpoint request on the wire', 3000, () => writesTo(plc, 8, 9, from).length > 0);
+      await store.set('pid_kp', 9, { durable: false });
+      await eventually('HR 11..12 = 9', 5000, () => plc.real(NJ301_MAP.pb) === 9);
+      plc.slow(0);
+      await requestsGoBy(plc, 10);
+      const kp = writesTo(plc, 11, 12, from).map((r) => r.values?.join());
+      assert.ok(!kp.includes(words(7).join()), `the superseded pid_kp 7 was written: ${JSON.stringify(kp)}`);
+      assert.equal(plc.real(NJ301_MAP.pb), 9);
+      assert.equal(plc.real(NJ301_MAP.setpoint), 60);
+    } finally {
+      await gw.runtime.stop();
+    }
+  });
+});
+
 test('a command switching mode and its manual MV: the mode register is written last (M4)', async () => {
   await withLab(async (plc) => {
     const gw = await startGateway(plc);
