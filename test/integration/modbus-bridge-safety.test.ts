@@ -98,6 +98,80 @@ test('a value superseded while an earlier request is on the wire is never sent (
   });
 });
 
+test('a value the PLC refuses is not rewritten every poll, is named once in the log, and is sent again once it changes (M2)', async () => {
+  await withLab(async (plc) => {
+    const gw = await startGateway(plc);
+    try {
+      const { store } = gw.runtime;
+      plc.fault({ kind: 'exception', code: 3, fc: 16, address: NJ301_MAP.setpoint });
+      const from = plc.requests.length;
+      await store.set('setpoint', 60, { durable: false });
+      await eventually('the refused write', 3000, () => writesTo(plc, 8, 9, from).length > 0);
+      await requestsGoBy(plc, 40); // 20 poll cycles of 100 ms
+      assert.equal(writesTo(plc, 8, 9, from).length, 1, 'written once, not once per poll');
+      const named = gw.lines.filter((l) => /the PLC refused "setpoint" = 60/.test(String(l.msg)));
+      assert.equal(named.length, 1, 'one warning naming the key');
+      plc.clearFaults();
+      await store.set('setpoint', 61, { durable: false });
+      await eventually('HR 8..9 = 61', 3000, () => plc.real(NJ301_MAP.setpoint) === 61);
+    } finally {
+      await gw.runtime.stop();
+    }
+  });
+});
+
+test('a value the PLC program keeps overwriting is re-asserted with a growing interval, and a stopped program is still reported in /health (M2)', async () => {
+  await withLab(async (plc) => {
+    const gw = await startGateway(plc);
+    // The PLC program's own logic: its setpoint wins on every scan.
+    const program = setInterval(() => plc.setReal(NJ301_MAP.setpoint, 25), 5);
+    try {
+      const { store, health } = gw.runtime;
+      await store.set('rtd_temp', 21, { durable: false });
+      await eventually('handshake ok', 3000, () => health.report().checks['modbus:plc'].ok);
+      const from = plc.requests.length;
+      await store.set('setpoint', 60, { durable: false });
+      plc.halt();
+      await store.set('rtd_temp', 21.5, { durable: false }); // a sample the halted program never acknowledges
+      const bad = await eventually('not acknowledging in /health', 8000, () => {
+        const c = health.report().checks['modbus:plc'];
+        return /PLC has not acknowledged the gateway sequence/.test(c.detail ?? '') ? c : undefined;
+      });
+      assert.equal(bad.ok, false);
+      // 3 s of the ack timeout at 10 Hz polls: about 30 cycles; writing every poll would be about 30 writes.
+      const n = writesTo(plc, 8, 9, from).length;
+      assert.ok(n >= 2 && n <= 6, `${n} writes of the setpoint in ~30 poll cycles`);
+    } finally {
+      clearInterval(program);
+      await gw.runtime.stop();
+    }
+  });
+});
+
+test('at start the stored PV is not sent and the sequence does not move; the next sample is (M3)', async () => {
+  await withLab(async (plc) => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-bridge-safety-'));
+    let gw = await startGateway(plc, dir);
+    try {
+      await gw.runtime.store.setMany({ rtd_temp: 22, setpoint: 55 }, { durable: true });
+      await eventually('HR 1..2 = 22, HR 8..9 = 55', 3000, () => plc.real(NJ301_MAP.rtdTemp) === 22 && plc.real(NJ301_MAP.setpoint) === 55);
+      await gw.runtime.stop();
+      await plc.powerCycle({ memory: 'zero' });
+      const from = plc.requests.length;
+      gw = await startGateway(plc, dir);
+      await eventually('the saved setpoint re-asserted', 3000, () => plc.real(NJ301_MAP.setpoint) === 55);
+      await requestsGoBy(plc, 20);
+      assert.deepEqual(writesTo(plc, 0, 2, from), [], 'neither the hours-old PV nor a sequence went out');
+      assert.equal(plc.register(NJ301_MAP.gwTxSeq), 0);
+      await gw.runtime.store.set('rtd_temp', 23, { durable: false });
+      await eventually('the fresh sample with a new sequence', 3000, () => plc.real(NJ301_MAP.rtdTemp) === 23 && plc.register(NJ301_MAP.gwTxSeq) > 0);
+    } finally {
+      await gw.runtime.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 test('a command switching mode and its manual MV: the mode register is written last (M4)', async () => {
   await withLab(async (plc) => {
     const gw = await startGateway(plc);
