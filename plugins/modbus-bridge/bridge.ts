@@ -73,6 +73,13 @@ export class ModbusBridge {
   /** The client's connection count last seen: a change means a new session with the PLC. */
   #session: number | undefined;
   readonly #reassertCounter;
+  /** Re-asserts caused by a read-back that differs (not a new session) back off while it keeps differing. */
+  readonly #mismatchBackoff: Backoff;
+  #mismatchAt = 0;
+  /** A read-back differed in the current poll cycle; a cycle without one ends the backoff. */
+  #mismatched = false;
+  /** Gateway-owned values the PLC refused with an exception, by key: not re-sent until the value changes. */
+  readonly #refusedWrites = new Map<string, Raw>();
 
   constructor(deps: BridgeDeps) {
     this.#d = deps;
@@ -88,6 +95,8 @@ export class ModbusBridge {
     this.#writable = new Map(all.filter((t) => tagDirection(t) !== 'read').map((t) => [t.key, t]));
     this.#owned = new GatewayValues(all.filter((t) => tagOwner(t) === 'gateway'), tagWidth);
     this.#backoff = new Backoff({ ...config.backoff, maxMs: Math.max(config.backoff.maxMs, config.backoff.initialMs) });
+    const firstMs = Math.max(config.pollMs * 5, config.backoff.initialMs);
+    this.#mismatchBackoff = new Backoff({ initialMs: firstMs, maxMs: Math.max(firstMs, 60_000), jitter: 0 });
     const circuit = metrics.gauge('modbus_circuit_state', 'Circuit breaker per bridge: 0 closed, 1 half-open, 2 open', ['plugin']);
     circuit.set({ plugin: id }, 0);
     this.#breaker = new CircuitBreaker({
@@ -121,10 +130,11 @@ export class ModbusBridge {
     health.watch({ key: config.lastOkKey, maxAgeS: config.staleAfterS, owner: scope.owner });
     health.setCheck(`modbus:${this.#d.id}`, () => this.#check(), scope.owner);
     bus.subscribe<StateChange>('state/+', (change) => this.#onState(change));
-    // The gateway's values (commands saved in the store, the last PV) go out first; the PLC's
-    // copies never replace them. Shared and PLC-owned values are taken from the PLC.
+    // The gateway's commands saved in the store go out first; the PLC's copies never replace them.
+    // Shared and PLC-owned values are taken from the PLC. The stored PV is not sent: it is an old
+    // measurement, and only a fresh sample (with a new sequence) may reach the PLC.
     for (const tag of this.#writable.values()) {
-      if (tagOwner(tag) !== 'gateway' || tag.key === SEQ_KEY) continue;
+      if (tagOwner(tag) !== 'gateway' || this.#sampled(tag.key)) continue;
       const value = store.get(tag.key);
       if (value !== undefined) this.#queueWrite(tag, value);
     }
@@ -139,6 +149,7 @@ export class ModbusBridge {
     try {
       await this.#flushWrites(true);
       const changes: Record<string, unknown> = {};
+      this.#mismatched = false;
       for (const block of [...this.#blocks]) await this.#readBlock(block, changes);
       if (scope.disposed) return config.pollMs;
       await this.#succeeded(changes);
@@ -221,10 +232,12 @@ export class ModbusBridge {
 
   async #writeAll(): Promise<void> {
     const { client, config, clock } = this.#d;
-    if (this.#handshake && !this.#pending.has(SEQ_KEY) && this.#handshake.carries(this.#pending.keys())) this.#queueSeq();
     this.#joinGaps();
     const writes = [...this.#pending.values()];
     for (const run of planWrites(writes)) {
+      // A newer value arrived while an earlier request was on the wire: this plan is out of date,
+      // and the kick that came with the new value plans again.
+      if (run.some((w) => this.#pending.get(w.tag.key) !== w)) continue;
       const first = run[0];
       const raw: Raw = first.table === 'coil' ? run.flatMap((w) => w.raw as boolean[]) : run.flatMap((w) => w.raw as number[]);
       const request = `writing ${describeRange(first.table, first.address, raw.length)}`;
@@ -245,6 +258,7 @@ export class ModbusBridge {
       }
       if (result instanceof ModbusExceptionError) {
         this.#status.refusedOnce(request, result, run.map((w) => w.tag.key));
+        for (const w of run) this.#refuse(w);
         continue;
       }
       const now = clock.now();
@@ -301,19 +315,53 @@ export class ModbusBridge {
       this.#settled();
       return;
     }
+    // The PV and the sequence go out with the next sample only; a value the PLC refused waits for a new one.
+    if (this.#sampled(tag.key) || this.#isRefused(desired)) return;
+    const now = this.#d.clock.now();
+    this.#mismatched = true;
+    // The PLC refuses or overwrites the value on every scan: re-assert less and less often, not every poll.
+    if (now < this.#mismatchAt) return;
+    this.#mismatchAt = now + this.#mismatchBackoff.next();
     const where = describeRange(tag.table, tag.address, tagWidth(tag));
-    const name = tag.key === SEQ_KEY ? 'the gateway sequence' : `"${tag.key}"`;
-    this.#reassert(`${where} (${name}) reads ${value}, the gateway holds ${desired.value}`);
+    this.#reassert(`${where} ("${tag.key}") reads ${value}, the gateway holds ${desired.value}`, false);
+  }
+
+  /** Keys written only with a fresh sample (the PV the handshake carries, and its sequence). */
+  #sampled(key: string): boolean {
+    return key === SEQ_KEY || (this.#handshake?.carries([key]) ?? false);
+  }
+
+  #isRefused(d: Desired): boolean {
+    const refused = this.#refusedWrites.get(d.tag.key);
+    return refused !== undefined && sameRaw(refused, d.raw);
+  }
+
+  /** A write the PLC answered with an exception: not re-asserted until the operator sets another value. */
+  #refuse(w: PendingWrite): void {
+    const desired = this.#owned.get(w.tag.key);
+    if (tagOwner(w.tag) !== 'gateway' || !desired || !sameRaw(desired.raw, w.raw)) return;
+    if (this.#isRefused({ tag: w.tag, raw: w.raw, value: w.value })) return;
+    this.#refusedWrites.set(w.tag.key, w.raw);
+    this.#d.log.warn(`${this.#prefix}: the PLC refused "${w.tag.key}" = ${w.value}; not writing it again until it changes`);
   }
 
   /**
    * Writes every gateway-owned value again: the PLC restarted, had a program downloaded, or the
    * connection is new. Forgetting what it held also resets the "equal to the last written" shortcut.
    */
-  #reassert(reason: string): void {
-    this.#handshake?.reset();
+  #reassert(reason: string, newSession: boolean): void {
+    // Only a new session restarts the acknowledgement clock: a PLC whose program is stopped must
+    // still be reported while the gateway keeps correcting a value it refuses.
+    if (newSession) {
+      this.#handshake?.reset();
+      this.#mismatchBackoff.reset();
+      this.#mismatchAt = 0;
+    }
     const { all, first } = this.#owned.reassert(reason);
-    for (const d of all) if (!this.#pending.has(d.tag.key) && !this.#inflight.has(d.tag.key)) this.#pending.set(d.tag.key, this.#toWrite(d));
+    for (const d of all) {
+      if (this.#sampled(d.tag.key) || this.#isRefused(d)) continue;
+      if (!this.#pending.has(d.tag.key) && !this.#inflight.has(d.tag.key)) this.#pending.set(d.tag.key, this.#toWrite(d));
+    }
     if (all.length === 0) return;
     this.#reassertCounter.inc({ plugin: this.#d.id });
     if (first) this.#d.log.warn(`${this.#prefix}: ${reason}; writing all ${all.length} gateway-owned value(s) again (PLC restarted or program downloaded?)`);
@@ -343,7 +391,7 @@ export class ModbusBridge {
   #joinGaps(): void {
     const fill = gapFillers([...this.#pending.values()], this.#d.config.maxGap, (address) => {
       const d = this.#owned.atRegister(address);
-      return d && !this.#inflight.has(d.tag.key) ? d : undefined;
+      return d && !this.#inflight.has(d.tag.key) && !this.#sampled(d.tag.key) && !this.#isRefused(d) ? d : undefined;
     });
     for (const d of fill) this.#pending.set(d.tag.key, this.#toWrite(d));
   }
@@ -364,7 +412,8 @@ export class ModbusBridge {
     const gateway = tagOwner(tag) === 'gateway';
     const held = gateway ? this.#owned.confirmed(tag.key) : undefined;
     const known = gateway ? held : this.#cache.get(tag.key);
-    if (known && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
+    // While another value for the key is on the wire, what the device held before says nothing.
+    if (known && !this.#inflight.has(tag.key) && (sameRaw(known.raw, raw) || !movedBeyond(tag.deadband, known.value, numeric))) {
       this.#pending.delete(tag.key); // the device already holds it
       if (held) this.#owned.set(held);
       return false;
@@ -391,13 +440,17 @@ export class ModbusBridge {
   async #succeeded(changes: Record<string, unknown>): Promise<void> {
     const { store, clock } = this.#d;
     this.#backoff.reset();
+    if (!this.#mismatched) {
+      this.#mismatchBackoff.reset();
+      this.#mismatchAt = 0;
+    }
     const { changes: status, wasDown } = this.#status.succeeded(clock.now());
     // A new session (reconnected, perhaps transparently by the client) may be a restarted PLC:
     // whatever it held before is not evidence of what it holds now.
     const session = this.#d.client.connections;
     const newSession = session !== undefined && this.#session !== undefined && session !== this.#session;
     this.#session = session;
-    if (wasDown || newSession) this.#reassert(wasDown ? 'link back' : 'new connection');
+    if (wasDown || newSession) this.#reassert(wasDown ? 'link back' : 'new connection', true);
     Object.assign(changes, status);
     if (Object.keys(changes).length) await store.setMany(changes, { durable: false });
   }

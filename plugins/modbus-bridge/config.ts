@@ -27,6 +27,8 @@ export interface TagConfig {
   /** Default from `direction`: write → gateway, read-write → shared, read → plc. */
   owner?: Owner;
   deadband: number;
+  /** Written last when one command needs several requests (a mode switch that takes the others). */
+  commit?: boolean;
 }
 
 /** Gateway/PLC sequence handshake (the lab's gw_tx_seq HR 0 and ack_seq HR 100). */
@@ -82,6 +84,11 @@ const tagSchema: JsonSchema = {
         'Default: write → gateway, read-write → shared, read → plc.',
     },
     deadband: { type: 'number', minimum: 0, default: 0, description: 'A read is published, and a write sent, only when the value moved more than this.' },
+    commit: {
+      type: 'boolean',
+      description: 'A register that makes the PLC act on the others (a mode switch): when one command needs several write requests, ' +
+        'the request holding it goes last, so the PLC never acts on the old values.',
+    },
   },
   allOf: [
     {

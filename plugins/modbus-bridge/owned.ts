@@ -31,8 +31,11 @@ export class GatewayValues {
     return this.#desired.get(key);
   }
 
+  /** A new desired value; what the PLC was known to hold for the key is no evidence for a different one. */
   set(d: Desired): void {
     this.#desired.set(d.tag.key, d);
+    const held = this.#confirmed.get(d.tag.key);
+    if (held && !sameRaw(held.raw, d.raw)) this.#confirmed.delete(d.tag.key);
   }
 
   /** What the PLC is known to hold for `key` on this connection, if anything. */

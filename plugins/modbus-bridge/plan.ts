@@ -46,8 +46,11 @@ export function planReads<T extends Pick<TagConfig, 'table' | 'address' | 'type'
 // Protocol limits of FC16 and FC15.
 const MAX_WRITE = { holding: 123, coil: 1968 } as const;
 
-/** Contiguous runs of pending writes in one table, each within FC16/FC15 limits (gaps are never written). */
-export function planWrites<W extends { table: ModbusTable; address: number; raw: unknown[] }>(writes: readonly W[]): W[][] {
+/**
+ * Contiguous runs of pending writes in one table, each within FC16/FC15 limits (gaps are never
+ * written). Runs holding a `commit` entry (a mode switch) go last, so the PLC acts on the new values.
+ */
+export function planWrites<W extends { table: ModbusTable; address: number; raw: unknown[]; tag?: { commit?: boolean } }>(writes: readonly W[]): W[][] {
   const runs: W[][] = [];
   for (const table of ['holding', 'coil'] as const) {
     const max = MAX_WRITE[table];
@@ -68,7 +71,8 @@ export function planWrites<W extends { table: ModbusTable; address: number; raw:
       end = wEnd;
     }
   }
-  return runs;
+  const commits = (run: W[]) => run.some((w) => w.tag?.commit === true);
+  return [...runs.filter((r) => !commits(r)), ...runs.filter(commits)];
 }
 
 /**

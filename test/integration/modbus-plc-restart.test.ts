@@ -87,17 +87,20 @@ const words = (v: number) => {
 /** The operator's commands and the PV, as the registers the PLC must hold. */
 const COMMANDS = { setpoint: 55, mode: 1, mv_manual: 30, pid_kp: 12, pid_ki: 80, pid_kd: 5 };
 const PV = 22.01;
-const EXPECTED: Array<[number, number]> = [
-  ...words(PV).map((w, i): [number, number] => [NJ301_MAP.rtdTemp + i, w]),
+const PV_WORDS: Array<[number, number]> = words(PV).map((w, i): [number, number] => [NJ301_MAP.rtdTemp + i, w]);
+/** The commands alone: after a restart the PV goes out with the next sample only, never its frozen copy. */
+const COMMAND_WORDS: Array<[number, number]> = [
   [NJ301_MAP.mode, 1],
   ...words(30).map((w, i): [number, number] => [NJ301_MAP.mvManual + i, w]),
   ...words(55).map((w, i): [number, number] => [NJ301_MAP.setpoint + i, w]),
   ...[12, 80, 5].flatMap((v, k) => words(v).map((w, i): [number, number] => [NJ301_MAP.pb + 2 * k + i, w])),
 ];
 
-async function holdsCommands(peer: Peer): Promise<boolean> {
+const EXPECTED = [...PV_WORDS, ...COMMAND_WORDS];
+
+async function holdsCommands(peer: Peer, withPv = true): Promise<boolean> {
   const hr = await peer.get(0, 17);
-  return EXPECTED.every(([a, w]) => hr[a] === w);
+  return (withPv ? EXPECTED : COMMAND_WORDS).every(([a, w]) => hr[a] === w);
 }
 
 async function reasserts(gw: Runtime): Promise<number> {
@@ -106,7 +109,7 @@ async function reasserts(gw: Runtime): Promise<number> {
 
 /** Read cycles (FC3 from HR 0, the first block) the PLC served before every gateway register was written again. */
 function cyclesBeforeReasserted(log: Array<[number, number, number]>): number {
-  const missing = new Set(EXPECTED.map(([a]) => a));
+  const missing = new Set(COMMAND_WORDS.map(([a]) => a));
   let reads = 0;
   for (const [fc, address, count] of log) {
     if (fc === 3 && address === 0) reads++;
@@ -118,7 +121,7 @@ function cyclesBeforeReasserted(log: Array<[number, number, number]>): number {
 
 function restartSuite(name: string, skip: string | false, makePeer: () => Promise<Peer>): void {
   describe(`PLC restarts against ${name}`, { skip }, () => {
-    test('power cycle with memory lost (zero, then the PLC defaults): PV and commands re-asserted within 2 poll cycles, the store keeps the operator values', async () => {
+    test('power cycle with memory lost (zero, then the PLC defaults): commands re-asserted within 2 poll cycles, the PV only with the next sample; the store keeps the operator values', async () => {
       const peer = await makePeer();
       const gw = await startGateway(peer);
       try {
@@ -130,9 +133,16 @@ function restartSuite(name: string, skip: string | false, makePeer: () => Promis
 
         for (const memory of ['zero', 'defaults'] as const) {
           await peer.restart(memory);
-          await eventually(`the PLC holds the commands again after a restart (${memory})`, 8000, () => holdsCommands(peer));
+          await eventually(`the PLC holds the commands again after a restart (${memory})`, 8000, () => holdsCommands(peer, false));
           const cycles = cyclesBeforeReasserted(await peer.log());
           assert.ok(cycles <= 2, `re-asserted after ${cycles} poll cycles of the reconnect (memory ${memory})`);
+          // The PV is a measurement: its frozen copy is not re-sent, nor the sequence moved without a sample.
+          const pvWrites = (await peer.log()).filter(([fc, a, n]) => (fc === 16 || fc === 6) && a <= NJ301_MAP.rtdTemp + 1 && a + n > 0);
+          assert.deepEqual(pvWrites, [], `no PV or sequence write without a sample (memory ${memory})`);
+          await store.set('rtd_temp', PV + 0.5, { durable: false });
+          await eventually('the next sample reaches the PLC', 3000, async () => (await peer.get(1, 2)).join() === words(PV + 0.5).join() && (await peer.get(0, 1))[0] > 0);
+          await store.set('rtd_temp', PV, { durable: false });
+          await eventually('and the one after', 3000, () => holdsCommands(peer));
           // The PLC's copy never replaces the operator's value, and its feedback flows in.
           assert.equal(store.get('setpoint'), 55);
           assert.equal(store.get('pid_kp'), 12);
@@ -155,9 +165,12 @@ function restartSuite(name: string, skip: string | false, makePeer: () => Promis
         await store.setMany(COMMANDS, { durable: true });
         await eventually('the PLC holds the commands', 5000, () => holdsCommands(peer));
         const before = await reasserts(gw);
+        const setpointWrites = async () => (await peer.log()).filter(([fc, a, n]) => (fc === 16 || fc === 6) && a <= 8 && a + n > 8).length;
+        const written = await setpointWrites();
+        // Not read back here: a poll may land between the reset and a read and re-assert first.
         await peer.reset('defaults');
-        assert.deepEqual(await peer.get(8, 2), words(25), 'the PLC holds its default');
-        await eventually('the commands again', 3000, () => holdsCommands(peer));
+        await eventually('the commands again', 3000, () => holdsCommands(peer, false));
+        assert.ok((await setpointWrites()) > written, 'the setpoint was written again after the reset');
         const after = await reasserts(gw);
         assert.ok(after > before, `re-asserted (${before} → ${after})`);
         assert.equal(store.get('plc_connected'), true, 'no reconnect was needed');
