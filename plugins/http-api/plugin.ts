@@ -46,7 +46,8 @@ export default definePlugin<Partial<HttpApiConfig>>({
       const limited = Object.keys(config.alarms.limits);
       const values = Object.fromEntries(limited.map((k) => [k, store.get(k)]));
       for (const e of board.update(conditionsOf(ctx.health.report(), values, config.alarms.limits), ctx.clock.now() / 1000)) {
-        (e.event === 'raised' ? log.warn : log.info).call(log, `alarm ${e.event}: ${e.alarm.message}`);
+        // info, not warn: the plugin behind the condition already logged its own warning once.
+        log.info(`alarm ${e.event}: ${e.alarm.message}`);
         publishAlarm(e);
       }
     };
