@@ -1,5 +1,6 @@
 // The real Odoo 14 JSON-RPC client on the runtime's own `fetch` (Node >= 20 and Deno alike):
 // session cookie, one re-authentication on expiry, typed errors, per-request deadline.
+import { ReplyTooLargeError, readTextLimited } from '../../core/read-limited.ts';
 import type { Logger } from '../../core/log.ts';
 import { fetchBySearchRead } from './fallback.ts';
 import { writeBackMo, type WriteBackRequest, type WriteBackResult } from './write-back.ts';
@@ -179,10 +180,10 @@ export class OdooJsonRpcClient implements OdooClient {
         body,
         signal: AbortSignal.any([timeout, this.#closing.signal, ...(signal ? [signal] : [])]),
       });
-      text = await readLimited(res, this.#options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
+      text = await readTextLimited(res, this.#options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
-      if (err instanceof ReplyTooLarge) {
+      if (err instanceof ReplyTooLargeError) {
         throw new OdooError('protocol', `odoo ${this.#base}: ${path} answered more than ${err.limit} bytes; refused (maxReplyBytes raises the limit)`, { path });
       }
       if (timeout.aborted) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });
@@ -228,42 +229,6 @@ export class OdooJsonRpcClient implements OdooClient {
 }
 
 const NOT_JSON = Symbol('not json');
-
-class ReplyTooLarge extends Error {
-  constructor(readonly limit: number) {
-    super(`reply over ${limit} bytes`);
-  }
-}
-
-/** The body as text, refusing (and cancelling the download) past `limit` bytes: a peer never grows our memory. */
-async function readLimited(res: Response, limit: number): Promise<string> {
-  const declared = Number(res.headers.get('content-length'));
-  if (Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => {});
-    throw new ReplyTooLarge(limit);
-  }
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw new ReplyTooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
-}
 
 function parseJson(text: string): unknown {
   try {
