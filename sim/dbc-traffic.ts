@@ -7,6 +7,7 @@ import type { VirtualCanBus, VirtualCanChannel } from '../adapters/can/virtual-b
 import { CAN_ERR } from '../adapters/can/virtual-bus.ts';
 import { encodeMessage } from '../adapters/can/dbc/decode.ts';
 import type { Dbc, DbcMessage, DbcSignal } from '../adapters/can/dbc/parse.ts';
+import { mulberry32 } from './seeded-random.ts';
 
 export interface DbcTrafficOptions {
   /** Period of messages without a cycle time in the DBC; 0 = such messages are not sent. */
@@ -22,17 +23,6 @@ interface Sender {
   count: number;
   /** Raw switch values each multiplexor steps through. */
   pages: Map<string, number[]>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The physical range a signal can carry: its DBC [min|max] when given, else what its bits hold (capped). */

@@ -6,6 +6,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { VirtualCanBus, VirtualCanChannel } from '../adapters/can/virtual-bus.ts';
 import { CAN_ERR } from '../adapters/can/virtual-bus.ts';
+import { mulberry32 } from './seeded-random.ts';
 
 export type BoxId = 'b' | 'f' | 'v' | 'lab';
 
@@ -42,17 +43,6 @@ export function svp(t: number): number {
 export function wetBulb(t: number, rh: number): number {
   return t * Math.atan(0.151977 * Math.sqrt(rh + 8.313659)) + Math.atan(t + rh) - Math.atan(rh - 1.676331) +
     0.00391838 * rh ** 1.5 * Math.atan(0.023101 * rh) - 4.686035;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function i16le(view: DataView, at: number, v: number, scale: number): void {
