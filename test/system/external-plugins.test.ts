@@ -120,8 +120,8 @@ test('a TypeScript plugin loads from a path (tsx on Node, natively on Deno)', as
       'const plugin: PluginDefinition<Config> = {',
       "  type: 'doubler', version: '0.0.1', contract: 1, description: 'Writes twice a state key.',",
       "  configSchema: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: { type: 'string' }, to: { type: 'string' } } },",
-      '  create: ({ config, bus, scope, store }) => ({',
-      "    start() { scope.defer(bus.subscribe<{ key: string; value: unknown }>('state/+', (c) => (c.key === config.from ? store.set(config.to, Number(c.value) * 2).then(() => undefined) : undefined))); },",
+      '  create: ({ config, bus, scope, store, log }) => ({',
+      "    start() { scope.defer(bus.subscribe<{ key: string; value: unknown }>('state/+', (c) => (c.key === config.from ? store.set(config.to, Number(c.value) * 2).then(() => log.info('doubled')) : undefined))); },",
       '  }),',
       '};',
       'export default plugin;',
@@ -132,7 +132,7 @@ test('a TypeScript plugin loads from a path (tsx on Node, natively on Deno)', as
     assert.match(r.stderr, /plugins\[1\]\.config: must have required property 'to'/);
 
     const good = writeManifest(dir, [poller, { id: 'double', use: './doubler.ts', config: { from: 'soc_temp', to: 'twice' } }]);
-    const values = await runAndRead(good, /soc_temp=|ready/, ['soc_temp', 'twice']);
+    const values = await runAndRead(good, /doubled/, ['soc_temp', 'twice']);
     assert.equal(typeof values.twice, 'number');
     assert.ok((values.twice as number) > 80, `twice the simulated ~48 °C, got ${values.twice}`);
   } finally {
