@@ -31,6 +31,13 @@ export class SqlJsStore implements StateStore {
   readonly #problems: string[];
   #closing: Promise<void> | null = null;
   #released = false;
+  /**
+   * Every state row as [key, value JSON, updatedAt], sorted by key; rebuilt from SQLite on the first
+   * read after any mutation. GET /api/state runs thousands of times per write, and a SELECT through
+   * sql.js per request was most of its cost (bench/RESULTS.md, "API against the seed").
+   */
+  #rows: [string, string, number][] | null = null;
+  #flatJson: string | null = null;
 
   constructor(parts: SqlJsStoreParts) {
     this.#sql = parts.sql;
@@ -62,10 +69,17 @@ export class SqlJsStore implements StateStore {
       }
       return out;
     }
-    for (const row of this.#sql.all('SELECT key, value, updated_at FROM state ORDER BY key')) {
-      out[row.key as string] = { value: JSON.parse(row.value as string), updatedAt: row.updated_at as number };
-    }
+    for (const [key, json, updatedAt] of this.#stateRows()) out[key] = { value: JSON.parse(json), updatedAt };
     return out;
+  }
+
+  stateJson(): string {
+    this.#readable();
+    if (this.#flatJson === null) {
+      const parts = this.#stateRows().map(([key, json]) => `${JSON.stringify(key)}:${json}`);
+      this.#flatJson = `{${parts.join(',')}}`;
+    }
+    return this.#flatJson;
   }
 
   async set(key: string, value: unknown, options?: WriteOptions): Promise<WriteResult> {
@@ -74,6 +88,7 @@ export class SqlJsStore implements StateStore {
     const updatedAt = this.#clock.now() / 1000;
     const previous = this.#listening() ? this.#sql.getValue(key) : undefined;
     this.#sql.upsert(key, json, updatedAt);
+    this.#stateChanged();
     // Built by hand: the value is already JSON, and this is the hot path.
     const record = `{"s":${this.#p.nextSeq()},"o":"set","k":${JSON.stringify(key)},"u":${updatedAt},"v":${json}}`;
     const written = this.#p.record(record, options?.durable !== false);
@@ -205,8 +220,24 @@ export class SqlJsStore implements StateStore {
 
   /** Applies `m` (throwing if SQLite refuses it, in which case nothing is journaled), then journals it. */
   #mutate(m: Mutation, options?: WriteOptions): Promise<WriteResult> {
-    applyMutation(this.#sql, m);
+    // Any mutation may touch the state table (run() takes any SQL), and a refused one may have
+    // rolled back part of one: drop the cached rows either way.
+    try {
+      applyMutation(this.#sql, m);
+    } finally {
+      if (m.o !== 'trend' && m.o !== 'prune') this.#stateChanged();
+    }
     return this.#p.record(JSON.stringify({ s: this.#p.nextSeq(), ...m }), options?.durable !== false);
+  }
+
+  #stateRows(): [string, string, number][] {
+    this.#rows ??= this.#sql.all('SELECT key, value, updated_at FROM state ORDER BY key').map((r) => [r.key as string, r.value as string, r.updated_at as number]);
+    return this.#rows;
+  }
+
+  #stateChanged(): void {
+    this.#rows = null;
+    this.#flatJson = null;
   }
 
   #listening(): boolean {

@@ -57,6 +57,8 @@ export interface StateStore {
   getEntry<T = unknown>(key: string): StateEntry<T> | undefined;
   /** All keys, or only `keys` when given (missing keys are absent from the result). */
   getAll(keys?: string[]): Record<string, StateEntry>;
+  /** Every key's value as one JSON object text (`{key: value}`), the same as getAll() flattened; cached between writes. */
+  stateJson(): string;
   set(key: string, value: unknown, options?: WriteOptions): Promise<WriteResult>;
   /** Sets every key in one atomic mutation. */
   setMany(entries: Record<string, unknown>, options?: WriteOptions): Promise<WriteResult>;

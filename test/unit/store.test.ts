@@ -246,3 +246,25 @@ test('periodic snapshot fires on the injected clock', async () => {
     tmp.remove();
   }
 });
+
+test('stateJson is every key flattened, and follows set, setMany, delete, run and a refused write', async () => {
+  const { open } = memStore();
+  const store = await open();
+  const flat = () => JSON.stringify(Object.fromEntries(Object.entries(store.getAll()).map(([k, e]) => [k, e.value])));
+  assert.equal(store.stateJson(), '{}');
+  await store.set('b', { n: [1, 2] });
+  await store.set('a', 'x"y');
+  assert.equal(store.stateJson(), flat());
+  assert.deepEqual(JSON.parse(store.stateJson()), { a: 'x"y', b: { n: [1, 2] } });
+  assert.equal(store.stateJson(), store.stateJson(), 'served from the cache between writes');
+  await store.setMany({ c: 3, a: null });
+  assert.deepEqual(JSON.parse(store.stateJson()), { a: null, b: { n: [1, 2] }, c: 3 });
+  await store.delete('b');
+  assert.deepEqual(JSON.parse(store.stateJson()), { a: null, c: 3 });
+  await store.run("DELETE FROM state WHERE key = 'c'");
+  assert.deepEqual(JSON.parse(store.stateJson()), { a: null });
+  await assert.rejects(store.run('INSERT INTO no_such_table VALUES (1)'));
+  await store.logTrend({ pv: 1 });
+  assert.equal(store.stateJson(), flat());
+  await store.close();
+});

@@ -18,8 +18,10 @@ export function stateRoutes(app: FastifyInstance, { store }: ServerDeps): void {
         },
       },
     },
-  }, async (req) => {
+  }, async (req, reply) => {
     const keys = req.query.keys?.split(',').map((k) => k.trim()).filter(Boolean);
+    // The common read (every key, flat) is served as the store's cached JSON text: no parse and re-serialise.
+    if (!keys && !req.query.detail) return reply.type('application/json; charset=utf-8').send(store.stateJson());
     const all = store.getAll(keys);
     if (req.query.detail) return all;
     const flat: Record<string, unknown> = {};
