@@ -4,9 +4,10 @@ import { effectiveDriver } from '../host/runtime.ts';
 import type { LoadedManifest } from '../manifest/load.ts';
 import { lookupUser, readGroupNames } from '../doctor/access.ts';
 import { checkClock, checkDataDir } from '../doctor/checks.ts';
+import { checkMemory } from '../doctor/memory.ts';
 import { adapterChecks, pluginChecks } from '../doctor/plan.ts';
 import type { CheckResult, DoctorContext, Identity } from '../doctor/types.ts';
-import { runtimeName } from '../runtime-info.ts';
+import { isDeno, runtimeName } from '../runtime-info.ts';
 import type { DoctorArgs } from './args.ts';
 import { resolveDataDir } from './main.ts';
 
@@ -27,7 +28,8 @@ export async function doctor(args: DoctorArgs, loaded: LoadedManifest, io: { out
   const checks = manifest.adapters.filter((a) => effectiveDriver(a, args) === 'real').flatMap((a) => adapterChecks(ctx, a));
   checks.push(...pluginChecks(ctx, manifest));
   const dataDir = resolveDataDir({ command: 'run', manifest: args.manifest, sim: args.sim, real: args.real, dataDir: args.dataDir }, loaded, io.env);
-  checks.push(() => checkDataDir(ctx, dataDir), () => checkClock(ctx));
+  const plugins = manifest.plugins.filter((p) => p.enabled).length;
+  checks.push(() => checkDataDir(ctx, dataDir), () => checkClock(ctx), () => checkMemory(ctx, plugins, isDeno));
   // Independent probes run together, so unreachable endpoints cost one timeout, not one each.
   const rows = (await Promise.all(checks.map((c) => c().catch((e: unknown): CheckResult => ({ check: 'doctor', target: '?', status: 'FAIL', detail: `check crashed: ${String(e)}` }))))).flat();
 

@@ -198,3 +198,19 @@ test('permission rule: owner, group (including the unit\'s supplementary groups)
   assert.equal(permits({ mode: 0o600, uid: 4242, gid: 0 }, fg, { read: true, write: true }), true);
   assert.equal(permits({ mode: 0o000, uid: 1, gid: 1 }, { name: 'root', uid: 0, gids: [0] }, { read: true, write: true }), true);
 });
+
+test('memory: a 512 MB Pi with room passes with the expected footprint; one with 96 MB free FAILs with a fix', async () => {
+  const t = fakePi();
+  try {
+    const file = manifest(t.dir, HARDWARE);
+    const ok = await doctor([file, '--data-dir', join(t.dir, 'data')], { FIELDGATE_SYSROOT: t.root });
+    assert.match(row(ok.out, 'memory'), /ok\s+294 MB available of 429 MB; this manifest \(0 plugins\) is expected to take ~\d+ MB, ~\d+ MB while starting/);
+    writeFileSync(join(t.root, 'proc/meminfo'), 'MemTotal:  439572 kB\nMemFree:  98304 kB\nMemAvailable:  98304 kB\n');
+    const tight = await doctor([file, '--data-dir', join(t.dir, 'data')], { FIELDGATE_SYSROOT: t.root });
+    assert.equal(tight.code, 1);
+    assert.match(row(tight.out, 'memory'), /FAIL\s+96 MB available of 429 MB/);
+    assert.match(fixOf(tight.out, 'memory'), /swap|disable plugins/);
+  } finally {
+    t.cleanup();
+  }
+});
