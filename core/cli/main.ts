@@ -1,7 +1,9 @@
 // The `fieldgate` command: validate a manifest, or run it (optionally on simulators) until a signal.
+import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { ManifestError, UnreadableFileError, errorMessage } from '../errors.ts';
 import { LogRoot } from '../log.ts';
+import { isExternalSpecifier } from '../manifest/external.ts';
 import { loadManifest, type LoadedManifest } from '../manifest/load.ts';
 import type { AnyAdapterDefinition, AnyPluginDefinition, CatalogEntry } from '../plugin.ts';
 import { createRuntime, effectiveDriver, type Runtime } from '../host/runtime.ts';
@@ -70,11 +72,51 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
   }
 }
 
-async function load(file: string, cli: CliEnvironment, err: (l: string) => void): Promise<LoadedManifest | number> {
+/**
+ * The catalogue entries a manifest names (its plugins' `use`, its adapters' `kind`), so a gateway
+ * loads only the code (and compiles only the schema) it runs: each unused plugin costs memory on a
+ * 512 MB board (bench/RESULTS.md, "Footprint"). Every entry when the file cannot be read or parsed or
+ * names a type the catalogue lacks, so errors and did-you-mean hints are those of the whole catalogue.
+ */
+async function catalogFor(file: string, cli: CliEnvironment): Promise<{ plugins: AnyPluginDefinition[]; adapters: AnyAdapterDefinition[] }> {
+  const everything = () => ({ plugins: cli.plugins, adapters: cli.adapters });
+  const pick = async (): Promise<{ plugins: CatalogEntry<AnyPluginDefinition>[]; adapters: CatalogEntry<AnyAdapterDefinition>[] }> => {
+    let doc: { plugins?: unknown; adapters?: unknown };
+    try {
+      doc = JSON.parse(await readFile(file, 'utf8')) as typeof doc;
+    } catch {
+      return everything();
+    }
+    const names = (list: unknown, field: string): string[] | null => {
+      if (list === undefined) return [];
+      if (!Array.isArray(list)) return null;
+      const out: string[] = [];
+      for (const item of list) {
+        const name = (item as Record<string, unknown> | null)?.[field];
+        if (typeof name !== 'string') return null;
+        out.push(name);
+      }
+      return out;
+    };
+    const uses = names(doc?.plugins, 'use');
+    const kinds = names(doc?.adapters, 'kind');
+    if (!uses || !kinds) return everything();
+    const bundledUses = uses.filter((u) => !isExternalSpecifier(u));
+    const plugins = cli.plugins.filter((p) => bundledUses.includes(p.name));
+    const adapters = cli.adapters.filter((a) => kinds.includes(a.name));
+    if (new Set(bundledUses).size !== plugins.length || new Set(kinds).size !== adapters.length) return everything();
+    return { plugins, adapters };
+  };
+  const chosen = await pick();
   const [plugins, adapters] = await Promise.all([
-    Promise.all(cli.plugins.map((p) => p.load())),
-    Promise.all(cli.adapters.map((a) => a.load())),
+    Promise.all(chosen.plugins.map((p) => p.load())),
+    Promise.all(chosen.adapters.map((a) => a.load())),
   ]);
+  return { plugins, adapters };
+}
+
+async function load(file: string, cli: CliEnvironment, err: (l: string) => void): Promise<LoadedManifest | number> {
+  const { plugins, adapters } = await catalogFor(file, cli);
   try {
     return await loadManifest(file, { plugins, adapters, env: cli.env ?? process.env });
   } catch (e) {
@@ -118,10 +160,7 @@ async function run(args: RunArgs, cli: CliEnvironment, err: (l: string) => void)
   }
   if (args.real.length && !args.sim) log.warn('--real has no effect without --sim: adapters already use the driver the manifest gives them');
 
-  const [bundledPlugins, bundledAdapters] = await Promise.all([
-    Promise.all(cli.plugins.map((p) => p.load())),
-    Promise.all(cli.adapters.map((a) => a.load())),
-  ]);
+  const { plugins: bundledPlugins, adapters: bundledAdapters } = await catalogFor(args.manifest, cli);
   const plugins = [...bundledPlugins, ...(loaded.external?.plugins ?? [])];
   const adapters = [...bundledAdapters, ...(loaded.external?.adapters ?? [])];
   const dataDir = resolveDataDir(args, loaded, env);
