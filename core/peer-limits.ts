@@ -1,0 +1,27 @@
+// Byte limits on what peers send: one error type naming the peer and the limit, and the one
+// counter (`fieldgate_peer_reply_limit_exceeded_total{peer}`) every client reports to.
+import type { MetricsRegistry } from './metrics.ts';
+
+export const PEER_LIMIT_METRIC = 'fieldgate_peer_reply_limit_exceeded_total';
+
+/** A peer sent more than a client reads from it: the read was abandoned (and the link closed). */
+export class PeerLimitError extends Error {
+  override name = 'PeerLimitError';
+  /**
+   * @param peer who sent it, as the operator knows it (`modbus tcp 10.0.0.5:502`, `redis 127.0.0.1:6379`)
+   * @param limit the limit in bytes
+   * @param what what went over it (`reply frame of 65535 bytes`)
+   */
+  constructor(readonly peer: string, readonly limit: number, what: string, options?: ErrorOptions) {
+    super(`${peer}: ${what} is over the ${limit}-byte limit; refused and the link closed`, options);
+  }
+}
+
+/**
+ * A function that counts one limit exceeded for `peer`, a label of bounded cardinality such as
+ * `modbus/plc` (adapter kind / id) or `candump/<file name>`: never a value a peer chooses.
+ */
+export function peerLimitCounter(metrics: MetricsRegistry): (peer: string) => void {
+  const counter = metrics.counter(PEER_LIMIT_METRIC, 'Replies or files refused because they exceeded a byte limit, by peer', ['peer']);
+  return (peer) => counter.inc({ peer });
+}
