@@ -21,7 +21,9 @@ export class PeerLimitError extends Error {
  * A function that counts one limit exceeded for `peer`, a label of bounded cardinality such as
  * `modbus/plc` (adapter kind / id) or `candump/<file name>`: never a value a peer chooses.
  */
-export function peerLimitCounter(metrics: MetricsRegistry): (peer: string) => void {
+export function peerLimitCounter(metrics: MetricsRegistry | undefined): (peer: string) => void {
+  // Adapters built outside a runtime (tests, tools) may have no registry: count nothing then.
+  if (!metrics) return () => {};
   const counter = metrics.counter(PEER_LIMIT_METRIC, 'Replies or files refused because they exceeded a byte limit, by peer', ['peer']);
   return (peer) => counter.inc({ peer });
 }
