@@ -1,8 +1,8 @@
 // Byte limits on what peers send: one error type naming the peer and the limit, and the one
-// counter (`fieldgate_peer_reply_limit_exceeded_total{peer}`) every client reports to.
+// counter (`fieldgate_peer_reply_oversize_total{peer}`) every client reports to.
 import type { MetricsRegistry } from './metrics.ts';
 
-export const PEER_LIMIT_METRIC = 'fieldgate_peer_reply_limit_exceeded_total';
+export const PEER_LIMIT_METRIC = 'fieldgate_peer_reply_oversize_total';
 
 /** A peer sent more than a client reads from it: the read was abandoned (and the link closed). */
 export class PeerLimitError extends Error {
@@ -18,12 +18,12 @@ export class PeerLimitError extends Error {
 }
 
 /**
- * A function that counts one limit exceeded for `peer`, a label of bounded cardinality such as
- * `modbus/plc` (adapter kind / id) or `candump/<file name>`: never a value a peer chooses.
+ * A function that counts one limit exceeded for `peer`: the id of the adapter or plugin that
+ * talks to it, as the manifest names it (bounded cardinality; never a value a peer chooses).
  */
 export function peerLimitCounter(metrics: MetricsRegistry | undefined): (peer: string) => void {
   // Adapters built outside a runtime (tests, tools) may have no registry: count nothing then.
   if (!metrics) return () => {};
-  const counter = metrics.counter(PEER_LIMIT_METRIC, 'Replies or files refused because they exceeded a byte limit, by peer', ['peer']);
+  const counter = metrics.counter(PEER_LIMIT_METRIC, 'Peer replies refused for exceeding their byte limit', ['peer']);
   return (peer) => counter.inc({ peer });
 }

@@ -84,9 +84,9 @@ async function openReplay(options: CanAdapterOptions, ctx: AdapterContext) {
   const count = peerLimitCounter(ctx.metrics);
   let warned = false;
   const onLineLimit = (message: string) => {
-    count(`can/${ctx.id}`);
+    count(ctx.id);
     // Once per log: a binary file would otherwise log a line per 64 KiB read.
-    if (!warned) ctx.log.warn(`${message}; further overlong lines are only counted (fieldgate_peer_reply_limit_exceeded_total)`);
+    if (!warned) ctx.log.warn(`${message}; further overlong lines are only counted (fieldgate_peer_reply_oversize_total)`);
     warned = true;
   };
   const channel = new ReplayChannel({ path: options.replay.path, speed: options.replay.speed, timestamps: options.replay.timestamps, onLineLimit }, ctx.clock);

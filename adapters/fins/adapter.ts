@@ -53,7 +53,7 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
     if (!options.host) throw new Error(`fins adapter "${ctx.id}": options.host (the PLC's IP address) is required for driver "real"`);
     const { UdpFinsClient } = await import('./client.ts');
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new UdpFinsClient({ ...options, host: options.host, onReplyLimit: () => limit(`fins/${ctx.id}`) }, ctx.clock, (m) => ctx.log.warn(m));
+    const client = new UdpFinsClient({ ...options, host: options.host, onReplyLimit: () => limit(ctx.id) }, ctx.clock, (m) => ctx.log.warn(m));
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
@@ -66,7 +66,7 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
     await plc.start();
     ctx.log.info(`CJ2M simulator listening on ${plc.address} (node ${plc.node})`);
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port, onReplyLimit: () => limit(`fins/${ctx.id}`) }, ctx.clock, (m) => ctx.log.warn(m));
+    const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock, (m) => ctx.log.warn(m));
     return { instance: client, close: () => client.close() };
   },
 });

@@ -60,7 +60,7 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     if (options.transport === 'rtu') requireNodeFor(`modbus adapter "${ctx.id}" (transport "rtu")`, 'serialport');
     const { SerialModbusClient } = await import('./client.ts');
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new SerialModbusClient({ ...options, onReplyLimit: () => limit(`modbus/${ctx.id}`) }, ctx.clock);
+    const client = new SerialModbusClient({ ...options, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     // Not awaited: a device that is down at start must not keep the gateway from starting;
     // the plugins see the link as disconnected and retry.
     void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));
@@ -81,7 +81,7 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     await plc.start();
     ctx.log.info(`NJ301 simulator listening on ${plc.address} (unit ${plc.unit})`);
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port, onReplyLimit: () => limit(`modbus/${ctx.id}`) }, ctx.clock);
+    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     return { instance: client, close: () => client.close() };
   },
 });

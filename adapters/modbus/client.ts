@@ -28,7 +28,7 @@ export interface ModbusLinkOptions {
   dataBits?: 7 | 8;
   stopBits?: 1 | 2;
   timeoutMs?: number;
-  /** Called once per frame refused for its size (the `fieldgate_peer_reply_limit_exceeded_total` counter). */
+  /** Called once per frame refused for its size (the `fieldgate_peer_reply_oversize_total` counter). */
   onReplyLimit?: () => void;
 }
 

@@ -101,7 +101,7 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
     if (!options.host) throw new Error(`s7 adapter "${ctx.id}": options.host is required for driver "real" (the PLC's IP address)`);
     const { Nodes7Client } = await import('./client.ts');
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new Nodes7Client({ ...options, host: options.host, clock: ctx.clock, onReplyLimit: () => limit(`s7/${ctx.id}`) });
+    const client = new Nodes7Client({ ...options, host: options.host, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
     // Not awaited: a PLC that is down at start must not keep the gateway from starting.
     void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));
     return { instance: client, close: () => client.close() };
@@ -135,7 +135,7 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
     await plc.start();
     ctx.log.info(`S7 simulator listening on ${plc.address} (rack ${plc.rack}, slot ${plc.slot}), line "${sim.line}" with ${line.machines.length} machine(s)`);
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new Nodes7Client({ ...options, host: plc.host, port: plc.port, clock: ctx.clock, onReplyLimit: () => limit(`s7/${ctx.id}`) });
+    const client = new Nodes7Client({ ...options, host: plc.host, port: plc.port, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
     return { instance: client, close: () => client.close() };
   },
 });

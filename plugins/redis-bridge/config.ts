@@ -79,7 +79,7 @@ export const configSchema: JsonSchema = {
     flushMs: { type: 'integer', minimum: 1, default: DEFAULTS.flushMs },
     maxReplyBytes: {
       type: 'integer', minimum: 65536, default: DEFAULTS.maxReplyBytes,
-      description: 'Largest single Redis reply read, in bytes (a readCount batch of frames is far smaller); a bigger one closes the connection and counts in fieldgate_peer_reply_limit_exceeded_total.',
+      description: 'Largest single Redis reply read, in bytes (a readCount batch of frames is far smaller); a bigger one closes the connection and counts in fieldgate_peer_reply_oversize_total.',
     },
   },
 };

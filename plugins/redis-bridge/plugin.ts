@@ -72,7 +72,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
         peer: `redis ${where}`,
         limit: config.maxReplyBytes,
         onLimit: (err) => {
-          countLimit(`redis/${id}`);
+          countLimit(id);
           lastError = err.message;
           log.warn(`${err.message} (maxReplyBytes raises the limit); reconnecting`);
         },
