@@ -1,10 +1,11 @@
-// Reads a fetch Response body with a byte limit: a peer that answers an endless or huge body is cut
-// off (the download cancelled) instead of growing the gateway's memory.
+// Reads a fetch Response body, or a file, with a byte limit: a peer that answers an endless or huge
+// body is cut off (the download cancelled) instead of growing the gateway's memory.
 
 export class ReplyTooLargeError extends Error {
   override name = 'ReplyTooLargeError';
-  constructor(readonly limit: number) {
-    super(`reply over ${limit} bytes`);
+  /** `size`: the size when it was known before reading (a file's size on disk). */
+  constructor(readonly limit: number, readonly size?: number) {
+    super(size === undefined ? `reply over ${limit} bytes` : `${size} bytes, over the ${limit}-byte limit`);
   }
 }
 
@@ -36,4 +37,35 @@ export async function readTextLimited(res: Response, limit: number): Promise<str
     at += c.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+/**
+ * A file's bytes, refusing past `limit` bytes without reading further: checked while reading, not
+ * by the size on disk alone, so a device or FIFO that never ends (`/dev/zero`) is refused too.
+ */
+export async function readFileLimited(path: string, limit: number): Promise<Uint8Array> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  try {
+    const st = await handle.stat();
+    if (st.isFile() && st.size > limit) throw new ReplyTooLargeError(limit, st.size);
+    const buf = new Uint8Array(Math.min(st.isFile() ? st.size + 1 : 65536, limit + 1));
+    let out = buf;
+    let size = 0;
+    for (;;) {
+      if (size === out.length) {
+        if (size > limit) throw new ReplyTooLargeError(limit);
+        const bigger = new Uint8Array(Math.min(out.length * 2, limit + 1));
+        bigger.set(out);
+        out = bigger;
+      }
+      const { bytesRead } = await handle.read(out, size, out.length - size, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      if (size > limit) throw new ReplyTooLargeError(limit);
+    }
+    return out.subarray(0, size);
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,6 +1,7 @@
 // Adapter kind `can`: a CanChannel from SocketCAN (real, Node only), a candump log replay, or the
 // greenhouse simulator on a virtual bus (sim). Native and simulator modules load only when chosen.
-import { defineAdapter } from '../../core/plugin.ts';
+import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import type { CanChannel } from './types.ts';
 
 export interface CanAdapterOptions {
@@ -47,13 +48,13 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
     },
   },
   async real(options, ctx) {
-    if (options.source === 'replay') return openReplay(options, ctx.clock);
+    if (options.source === 'replay') return openReplay(options, ctx);
     const { SocketCanChannel } = await import('./socketcan.ts');
     const channel = await SocketCanChannel.open(options.interface);
     return { instance: channel, close: () => channel.close() };
   },
   async sim(options, ctx) {
-    if (options.source === 'replay') return openReplay(options, ctx.clock);
+    if (options.source === 'replay') return openReplay(options, ctx);
     const { VirtualCanBus } = await import('./virtual-bus.ts');
     const bus = new VirtualCanBus(ctx.id, ctx.clock);
     let sim: { start(): void; stop(): void };
@@ -77,9 +78,17 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
   },
 });
 
-async function openReplay(options: CanAdapterOptions, clock: import('../../core/clock.ts').Clock) {
+async function openReplay(options: CanAdapterOptions, ctx: AdapterContext) {
   if (!options.replay.path) throw new Error('can adapter: source "replay" needs options.replay.path (a candump -l log file)');
   const { ReplayChannel } = await import('./replay.ts');
-  const channel = new ReplayChannel({ path: options.replay.path, speed: options.replay.speed, timestamps: options.replay.timestamps }, clock);
+  const count = peerLimitCounter(ctx.metrics);
+  let warned = false;
+  const onLineLimit = (message: string) => {
+    count(ctx.id);
+    // Once per log: a binary file would otherwise log a line per 64 KiB read.
+    if (!warned) ctx.log.warn(`${message}; further overlong lines are only counted (fieldgate_peer_reply_oversize_total)`);
+    warned = true;
+  };
+  const channel = new ReplayChannel({ path: options.replay.path, speed: options.replay.speed, timestamps: options.replay.timestamps, onLineLimit }, ctx.clock);
   return { instance: channel as CanChannel, close: () => channel.close() };
 }

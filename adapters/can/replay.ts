@@ -19,7 +19,12 @@ export interface ReplayOptions {
   format?: 'candump' | 'asc';
   /** Wait for `start()` instead of starting when the first listener is added. */
   manualStart?: boolean;
+  /** Told of each line dropped for passing CANDUMP_MAX_LINE (a binary file, a corrupt log), with why. */
+  onLineLimit?: (message: string) => void;
 }
+
+/** Read size of the log: also the most a line without an end can hold in memory before it is dropped. */
+const READ_CHUNK = 64 * 1024;
 
 export class ReplayChannel implements FiniteCanChannel {
   readonly #fanout = new FrameFanout();
@@ -90,7 +95,8 @@ export class ReplayChannel implements FiniteCanChannel {
     let firstLogTs: number | null = null;
     let startMono = 0;
     let rest = '';
-    const stream = createReadStream(this.options.path, { encoding: 'utf8', highWaterMark: 1 << 20 });
+    const stream = createReadStream(this.options.path, { encoding: 'utf8', highWaterMark: READ_CHUNK });
+    let lineNo = 0;
     const asc = (this.options.format ?? (/\.asc$/i.test(this.options.path) ? 'asc' : 'candump')) === 'asc' ? new AscReader() : null;
     const parse = (line: string): CandumpRecord | 'skip' | null => (asc ? (line.length > CANDUMP_MAX_LINE ? null : asc.parse(line)) : parseCandumpLine(line));
     const deliver = async (line: string): Promise<void> => {
@@ -128,6 +134,7 @@ export class ReplayChannel implements FiniteCanChannel {
         rest = lines.pop() ?? '';
         for (const line of lines) {
           if (this.#abort.signal.aborted) return;
+          lineNo++;
           if (overlong) {
             overlong = false;
             continue;
@@ -138,6 +145,7 @@ export class ReplayChannel implements FiniteCanChannel {
           if (!overlong) {
             this.badLines++;
             this.#stats.dropped++;
+            this.options.onLineLimit?.(`replay ${this.options.path}: line ${lineNo + 1} is longer than the ${CANDUMP_MAX_LINE}-byte limit for a log line (${rest.length} bytes held when it was dropped); skipped up to its end`);
           }
           overlong = true;
           rest = '';

@@ -1,6 +1,7 @@
 // Adapter kind `fins`: one FINS/UDP link to an Omron CPU (the odoo-batching mixing CJ2M). The
 // simulator is a CJ2M on loopback, and the adapter hands back the real client connected to it,
 // so the code under test is the production client.
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { defineAdapter } from '../../core/plugin.ts';
 import type { FinsLinkOptions } from './client.ts';
 import type { FinsClient } from './types.ts';
@@ -51,7 +52,8 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
   async real(options, ctx) {
     if (!options.host) throw new Error(`fins adapter "${ctx.id}": options.host (the PLC's IP address) is required for driver "real"`);
     const { UdpFinsClient } = await import('./client.ts');
-    const client = new UdpFinsClient({ ...options, host: options.host }, ctx.clock, (m) => ctx.log.warn(m));
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new UdpFinsClient({ ...options, host: options.host, onReplyLimit: () => limit(ctx.id) }, ctx.clock, (m) => ctx.log.warn(m));
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
@@ -63,7 +65,8 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
     );
     await plc.start();
     ctx.log.info(`CJ2M simulator listening on ${plc.address} (node ${plc.node})`);
-    const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port }, ctx.clock, (m) => ctx.log.warn(m));
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock, (m) => ctx.log.warn(m));
     return { instance: client, close: () => client.close() };
   },
 });

@@ -48,7 +48,15 @@ export interface FinsLinkOptions {
   timeoutMs?: number;
   /** Further attempts after a timeout or a malformed reply (not after an end-code refusal). Default 1. */
   retries?: number;
+  /** Called for each datagram refused for its size (the peer-limit counter). */
+  onReplyLimit?: () => void;
 }
+
+/**
+ * The largest FINS/UDP frame: 10-byte header, command and end code, 999 words of data
+ * (Omron W342 §5). A datagram is never buffered across reads, but a bigger one is not FINS.
+ */
+export const FINS_MAX_FRAME = 2012;
 
 export interface FinsClientCounters {
   requests: number;
@@ -59,6 +67,7 @@ export interface FinsClientCounters {
 }
 
 interface Pending {
+  request: string;
   sid: number;
   mrc: number;
   src: number;
@@ -85,7 +94,7 @@ export class UdpFinsClient implements FinsClient {
 
   constructor(options: FinsLinkOptions, clock: Clock, onRetry?: (message: string) => void) {
     this.#o = {
-      port: 9600, plcNetwork: 0, plcNode: 2, plcUnit: 0, localNetwork: 0, localNode: 1, localPort: 0, timeoutMs: 1000, retries: 1,
+      port: 9600, plcNetwork: 0, plcNode: 2, plcUnit: 0, localNetwork: 0, localNode: 1, localPort: 0, timeoutMs: 1000, retries: 1, onReplyLimit: () => {},
       ...stripUndefined(options),
     };
     this.#clock = clock;
@@ -226,7 +235,7 @@ export class UdpFinsClient implements FinsClient {
         this.counters.timeouts++;
         reject(new FinsLinkError(this.description, request, 'timeout', `no answer within ${o.timeoutMs} ms to`));
       }, o.timeoutMs);
-      this.#pending = { sid, mrc, src, resolve, reject, timer };
+      this.#pending = { request, sid, mrc, src, resolve, reject, timer };
       socket.send(frame, o.port, o.host, (err) => {
         if (!err || this.#pending?.sid !== sid) return;
         this.#pending = null;
@@ -237,8 +246,18 @@ export class UdpFinsClient implements FinsClient {
   }
 
   #onMessage(msg: Uint8Array): void {
-    const frame = decodeFrame(msg);
     const p = this.#pending;
+    if (msg.length > FINS_MAX_FRAME) {
+      this.counters.ignored++;
+      this.#o.onReplyLimit();
+      // The answer to the request in flight (same service id) fails at once, naming the limit.
+      if (!p || msg.length < 10 || msg[9] !== p.sid) return;
+      this.#pending = null;
+      this.#clock.clearTimeout(p.timer);
+      p.reject(new FinsLinkError(this.description, p.request, 'malformed', `reply of ${msg.length} bytes is over the ${FINS_MAX_FRAME}-byte FINS frame limit; refused, answering`));
+      return;
+    }
+    const frame = decodeFrame(msg);
     if (!p || !frame || frame.body.length < 2 || (frame.header.icf & ICF_RESPONSE_BIT) === 0 ||
       frame.header.sid !== p.sid || frame.mrc !== p.mrc || frame.src !== p.src) {
       this.counters.ignored++;

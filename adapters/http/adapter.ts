@@ -1,5 +1,6 @@
 // Adapter kind `http`: a JSON client for one HTTP device (ESP32 relay, Tasmota, Shelly). The
 // simulator is wire-level: it starts the device on 127.0.0.1 and returns the real client aimed at it.
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import type { HttpDevice, HttpDeviceOptions } from './types.ts';
 
@@ -82,6 +83,6 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
 
 /** Counts refused oversize replies per adapter id (bounded cardinality, unlike the URL). */
 function oversizeCounter(ctx: AdapterContext): () => void {
-  const counter = ctx.metrics.counter('fieldgate_peer_reply_oversize_total', 'Peer replies refused for exceeding their byte limit', ['peer']);
-  return () => counter.inc({ peer: ctx.id });
+  const count = peerLimitCounter(ctx.metrics);
+  return () => count(ctx.id);
 }

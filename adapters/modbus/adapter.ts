@@ -3,6 +3,7 @@
 // client connected to it, so the code under test is the production client.
 import { defineAdapter } from '../../core/plugin.ts';
 import { requireNodeFor } from '../../core/runtime-info.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import type { ModbusLinkOptions } from './client.ts';
 import type { ModbusClient } from './types.ts';
 
@@ -58,7 +59,8 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     if (options.transport === 'rtu' && !options.path) throw new Error(`modbus adapter "${ctx.id}": options.path (e.g. /dev/ttyUSB0) is required for transport "rtu"`);
     if (options.transport === 'rtu') requireNodeFor(`modbus adapter "${ctx.id}" (transport "rtu")`, 'serialport');
     const { SerialModbusClient } = await import('./client.ts');
-    const client = new SerialModbusClient(options, ctx.clock);
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new SerialModbusClient({ ...options, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     // Not awaited: a device that is down at start must not keep the gateway from starting;
     // the plugins see the link as disconnected and retry.
     void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));
@@ -78,7 +80,8 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     );
     await plc.start();
     ctx.log.info(`NJ301 simulator listening on ${plc.address} (unit ${plc.unit})`);
-    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port }, ctx.clock);
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     return { instance: client, close: () => client.close() };
   },
 });

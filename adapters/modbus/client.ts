@@ -3,7 +3,10 @@
 // name the link and the request. A timed-out or broken link is closed and reopened on next use,
 // so a late answer can never be taken for the reply to a later request.
 import type { Clock } from '../../core/clock.ts';
+import { createConnection, type Socket } from 'node:net';
 import { errorMessage } from '../../core/errors.ts';
+import { PeerLimitError } from '../../core/peer-limits.ts';
+import { MAX_ADU_BYTES, MbapGuard } from './mbap-guard.ts';
 import { requireNodeFor } from '../../core/runtime-info.ts';
 import { RequestQueue } from './queue.ts';
 import {
@@ -25,12 +28,14 @@ export interface ModbusLinkOptions {
   dataBits?: 7 | 8;
   stopBits?: 1 | 2;
   timeoutMs?: number;
+  /** Called once per frame refused for its size (the `fieldgate_peer_reply_oversize_total` counter). */
+  onReplyLimit?: () => void;
 }
 
 /** The slice of modbus-serial's ModbusRTU used here (the package ships no types we can rely on). */
 interface ModbusSerial {
   readonly isOpen: boolean;
-  connectTCP(host: string, options: { port: number }): Promise<void>;
+  linkTCP(socket: Socket, options: Record<string, never>): Promise<void>;
   connectRTUBuffered(path: string, options: { baudRate: number; parity: string; dataBits: number; stopBits: number }): Promise<void>;
   setID(id: number): void;
   setTimeout(ms: number): void;
@@ -61,6 +66,8 @@ export class SerialModbusClient implements ModbusClient {
   #opening: Promise<ModbusSerial> | null = null;
   #closed = false;
   #connections = 0;
+  /** Rejects when the open link's peer sent a frame over the Modbus TCP size limit. */
+  #broken: Promise<never> = new Promise(() => {});
 
   constructor(options: ModbusLinkOptions, clock: Clock) {
     this.#options = options;
@@ -128,9 +135,13 @@ export class SerialModbusClient implements ModbusClient {
     port.setID(unit);
     const call = fn(port);
     try {
-      return await this.#deadline(call, request);
+      return await this.#deadline(Promise.race([call, this.#broken]), request);
     } catch (err) {
       call.catch(() => {}); // a late failure of an abandoned call is not news
+      if (err instanceof PeerLimitError) {
+        await this.#drop();
+        throw new ModbusLinkError(this.description, request, 'connection', `${err.message.slice(err.peer.length + 2)} when`, { cause: err });
+      }
       const code = (err as { modbusCode?: unknown }).modbusCode;
       if (typeof code === 'number') throw new ModbusExceptionError(this.description, request, code);
       if (err instanceof ModbusLinkError) {
@@ -180,13 +191,18 @@ export class SerialModbusClient implements ModbusClient {
     port.on('error', () => {});
     port.setTimeout(this.#timeoutMs + 1000); // ours fires first; this only frees its own state
     const o = this.#options;
-    const opening = o.transport === 'rtu'
-      ? port.connectRTUBuffered(o.path!, { baudRate: o.baudRate ?? 9600, parity: o.parity ?? 'none', dataBits: o.dataBits ?? 8, stopBits: o.stopBits ?? 1 })
-      : port.connectTCP(o.host!, { port: o.port ?? 502 });
+    const socket = o.transport === 'tcp' ? createConnection({ host: o.host!, port: o.port ?? 502 }) : null;
+    const opening = socket
+      ? connected(socket).then(() => {
+        this.#guard(socket);
+        return port.linkTCP(socket, {});
+      })
+      : port.connectRTUBuffered(o.path!, { baudRate: o.baudRate ?? 9600, parity: o.parity ?? 'none', dataBits: o.dataBits ?? 8, stopBits: o.stopBits ?? 1 });
     try {
       await this.#deadline(opening, request);
     } catch (err) {
       opening.catch(() => {});
+      socket?.destroy();
       void closePort(port, this.#clock);
       const cause = (err as { code?: string }).code ?? errorMessage(err);
       if (err instanceof ModbusLinkError) {
@@ -203,11 +219,35 @@ export class SerialModbusClient implements ModbusClient {
     return port;
   }
 
+  /** Our own socket, so the frame guard sees each chunk before modbus-serial buffers it. */
+  #guard(socket: Socket): void {
+    let reject: (err: PeerLimitError) => void = () => {};
+    this.#broken = new Promise<never>((_, r) => (reject = r));
+    this.#broken.catch(() => {}); // nobody may be waiting when the peer misbehaves
+    new MbapGuard(socket, (what, bytesRead) => {
+      this.#options.onReplyLimit?.();
+      reject(new PeerLimitError(`modbus ${this.description}`, MAX_ADU_BYTES, `${what}, ${bytesRead} bytes read,`));
+    });
+  }
+
   async #drop(): Promise<void> {
     const port = this.#port;
     this.#port = null;
     if (port) await closePort(port, this.#clock);
   }
+}
+
+function connected(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      // modbus-serial listens for errors once linked; this one keeps a late error from being uncaught
+      socket.on('error', () => {});
+      socket.setNoDelay(true);
+      resolve();
+    });
+    socket.once('error', reject);
+  });
 }
 
 // modbus-serial never calls back when closing a port whose socket is already gone, so wait for

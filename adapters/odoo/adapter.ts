@@ -1,6 +1,7 @@
 // Adapter kind `odoo`: an Odoo 14 server over JSON-RPC (manufacturing orders for the batching line).
 // The simulator is wire-level: it starts a simulated Odoo on 127.0.0.1 and returns the real client aimed at it.
-import { defineAdapter } from '../../core/plugin.ts';
+import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import type { OdooClient, OdooOptions, OdooSimOptions } from './types.ts';
 
 /** Options as a manifest or a test may give them: everything optional. */
@@ -53,7 +54,7 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
     }
     const { OdooJsonRpcClient } = await import('./client.ts');
     const client = new OdooJsonRpcClient({
-      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, log: ctx.log,
+      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },
@@ -74,8 +75,14 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
     const url = await server.start();
     ctx.log.info(`simulated Odoo 14 (db ${db}) listening on ${url}`);
     const client = new OdooJsonRpcClient({
-      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, log: ctx.log,
+      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },
 });
+
+/** Counts refused oversize replies under the adapter's id. */
+function oversizeCounter(ctx: AdapterContext): () => void {
+  const count = peerLimitCounter(ctx.metrics);
+  return () => count(ctx.id);
+}

@@ -18,6 +18,8 @@ export interface OdooClientOptions {
   timeoutMs: number;
   /** Largest reply body read, in bytes; a bigger one is refused (kind `protocol`). Default 8 MiB. */
   maxReplyBytes?: number;
+  /** Called for each reply refused for its size (the peer-limit counter). */
+  onReplyLimit?: () => void;
   log?: Logger;
 }
 
@@ -184,6 +186,7 @@ export class OdooJsonRpcClient implements OdooClient {
     } catch (err) {
       if (signal?.aborted) throw signal.reason;
       if (err instanceof ReplyTooLargeError) {
+        this.#options.onReplyLimit?.();
         throw new OdooError('protocol', `odoo ${this.#base}: ${path} answered more than ${err.limit} bytes; refused (maxReplyBytes raises the limit)`, { path });
       }
       if (timeout.aborted) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });

@@ -1,6 +1,7 @@
 // Adapter kind `s7`: one Siemens S7 PLC over ISO-on-TCP (nodes7). The simulator is an S7 CPU on
 // loopback whose memory a production-line model drives; the adapter hands back the real client
 // connected to it. World keys: `sim:<adapterId>` (S7Server), `line:<name>` (ProductionLine).
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { defineAdapter } from '../../core/plugin.ts';
 import type { MachineConfig } from '../../sim/production-line.ts';
 import type { S7Client } from './types.ts';
@@ -99,7 +100,8 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
   async real(options, ctx) {
     if (!options.host) throw new Error(`s7 adapter "${ctx.id}": options.host is required for driver "real" (the PLC's IP address)`);
     const { Nodes7Client } = await import('./client.ts');
-    const client = new Nodes7Client({ ...options, host: options.host, clock: ctx.clock });
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new Nodes7Client({ ...options, host: options.host, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
     // Not awaited: a PLC that is down at start must not keep the gateway from starting.
     void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));
     return { instance: client, close: () => client.close() };
@@ -132,7 +134,8 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
     }, (s) => s.close());
     await plc.start();
     ctx.log.info(`S7 simulator listening on ${plc.address} (rack ${plc.rack}, slot ${plc.slot}), line "${sim.line}" with ${line.machines.length} machine(s)`);
-    const client = new Nodes7Client({ ...options, host: plc.host, port: plc.port, clock: ctx.clock });
+    const limit = peerLimitCounter(ctx.metrics);
+    const client = new Nodes7Client({ ...options, host: plc.host, port: plc.port, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
     return { instance: client, close: () => client.close() };
   },
 });

@@ -31,7 +31,16 @@ export interface S7ClientOptions {
   probeMs?: number;
   clock: Clock;
   onCircuitChange?: (state: CircuitState) => void;
+  /** Called when a PLC negotiates a PDU size outside S7_PDU_RANGE (the peer-limit counter). */
+  onReplyLimit?: () => void;
 }
+
+/**
+ * PDU sizes a real CPU negotiates (S7-200/LOGO 240, S7-300 240/480, S7-1500 960; we ask for 960).
+ * nodes7 takes whatever the PLC answers, and splits reads by it: a size near zero or negative
+ * (the field is read signed) would make it plan requests without end.
+ */
+export const S7_PDU_RANGE = { min: 240, max: 960 } as const;
 
 /** Connect failures that mean nothing listens (yet) at the PLC's address, as opposed to a refusal at the ISO or S7 level. */
 const TCP_DOWN = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNRESET', 'ETIMEDOUT']);
@@ -191,6 +200,15 @@ export class Nodes7Client implements S7Client {
     if (this.#closed) {
       disposeNodeS7(conn);
       throw new S7LinkError(this.description, 'connection', 'client closed while connecting');
+    }
+    const pdu = conn.maxPDU;
+    if (!(pdu >= S7_PDU_RANGE.min && pdu <= S7_PDU_RANGE.max)) {
+      disposeNodeS7(conn);
+      this.#o.onReplyLimit?.();
+      const err = new S7LinkError(this.description, 'connection', `the PLC negotiated a PDU size of ${pdu} bytes, outside ${S7_PDU_RANGE.min}..${S7_PDU_RANGE.max}; refused the link (is this an S7 CPU?)`);
+      this.#lastError = err;
+      this.#nextAttemptAt = o.clock.monotonic() + this.#backoff.next();
+      throw err;
     }
     this.#backoff.reset();
     this.#nextAttemptAt = 0;

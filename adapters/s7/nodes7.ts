@@ -16,6 +16,8 @@ interface Nodes7Item {
 
 export interface NodeS7 {
   isoConnectionState: number;
+  /** The PDU size agreed with the PLC at setup (signed int16 from the wire). */
+  maxPDU: number;
   isoclient?: { on(event: 'close', fn: () => void): void; destroyed?: boolean };
   globalReadBlockList: Nodes7Item[];
   writePacketArray: Array<{ itemList: Nodes7Item[] }>;

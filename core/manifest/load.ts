@@ -1,5 +1,5 @@
 // Loads a manifest: parse, interpolate the environment, validate against the composed schema, cross-check.
-import { readFile } from 'node:fs/promises';
+import { readFileLimited, ReplyTooLargeError } from '../read-limited.ts';
 import process from 'node:process';
 import type { AnyAdapterDefinition, AnyPluginDefinition } from '../plugin.ts';
 import { ManifestError, UnreadableFileError } from '../errors.ts';
@@ -30,12 +30,19 @@ export interface LoadedManifest {
   external?: { plugins: AnyPluginDefinition[]; adapters: AnyAdapterDefinition[] };
 }
 
+/** A manifest is a few KB; a path naming a log, an image or `/dev/zero` must not be read whole. */
+export const MANIFEST_MAX_BYTES = 1024 * 1024;
+
 /** Reads and validates `file`. Throws UnreadableFileError, or ManifestError listing every problem. */
 export async function loadManifest(file: string, options: LoadOptions): Promise<LoadedManifest> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = new TextDecoder().decode(await readFileLimited(file, MANIFEST_MAX_BYTES));
   } catch (err) {
+    if (err instanceof ReplyTooLargeError) {
+      const size = err.size === undefined ? `more than ${MANIFEST_MAX_BYTES} bytes` : `${err.size} bytes`;
+      throw new UnreadableFileError(`${file}: the manifest is ${size}, over the ${MANIFEST_MAX_BYTES}-byte limit; a manifest is a few KB, so check the path names the right file`, { cause: err });
+    }
     const code = (err as { code?: unknown }).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String((err as Error).message ?? err);
     throw new UnreadableFileError(`${file}: cannot read the manifest (${reason}); check the path and its permissions`, { cause: err });

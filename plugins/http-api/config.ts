@@ -1,6 +1,7 @@
 // The http-api plugin's config: its JSON Schema (validated by the manifest loader) and the typed
 // shape the plugin receives, with every default filled in.
 import type { JsonSchema } from '../../core/schema.ts';
+import { apiKeysSchema, type ApiKeyEntry } from './api-keys.ts';
 
 export interface DashboardPanel {
   title: string;
@@ -15,7 +16,11 @@ export interface HttpApiConfig {
   port: number;
   /** Required for writes (and reads when `requireKeyForReads`). Empty: no key, loopback only. */
   apiKey?: string;
+  /** Further keys with roles (read, operate, admin); `apiKey` is admin. */
+  apiKeys: ApiKeyEntry[];
   requireKeyForReads: boolean;
+  /** PEM certificate and key files; both set = HTTPS and WSS only. */
+  tls: { cert?: string; key?: string };
   /** Writable state keys, each with the JSON Schema its value must satisfy. */
   commands: Record<string, JsonSchema>;
   rateLimit: { max: number; timeWindowMs: number };
@@ -40,7 +45,18 @@ export const configSchema: JsonSchema = {
     host: { type: 'string', default: '127.0.0.1', description: 'Address to bind. Ignored (127.0.0.1 is used) while no apiKey is set.' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port (tests).' },
     apiKey: { type: 'string', 'x-secret': true, description: 'X-API-Key value required for writes; use "${API_KEY}".' },
+    apiKeys: apiKeysSchema,
     requireKeyForReads: { type: 'boolean', default: false, description: 'Also require the key for GET routes and the WebSocket (not /health nor the dashboard files).' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Serve HTTPS and WSS instead of HTTP: both files set, e.g. "${API_TLS_CERT:-}" and "${API_TLS_KEY:-}"; empty = plain HTTP.',
+      properties: {
+        cert: { type: 'string', description: 'PEM certificate (chain) file.' },
+        key: { type: 'string', description: 'PEM private key file (unencrypted; keep it readable by the gateway user only).' },
+      },
+    },
     commands: {
       type: 'object',
       default: {},
@@ -159,7 +175,9 @@ export const configSchema: JsonSchema = {
 const DEFAULTS: HttpApiConfig = {
   host: '127.0.0.1',
   port: 8080,
+  apiKeys: [],
   requireKeyForReads: false,
+  tls: {},
   commands: {},
   rateLimit: { max: 600, timeWindowMs: 60000 },
   cors: { origins: [] },
@@ -183,6 +201,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     ...config,
     rateLimit: { ...DEFAULTS.rateLimit, ...config.rateLimit },
     cors: { ...DEFAULTS.cors, ...config.cors },
+    tls: { ...config.tls },
     ws: { ...DEFAULTS.ws, ...config.ws },
     audit: { ...DEFAULTS.audit, ...config.audit },
     alarms: { ...DEFAULTS.alarms, ...config.alarms },
@@ -190,6 +209,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
     commands: config.commands ?? {},
     allowedHosts: config.allowedHosts ?? [],
+    apiKeys: config.apiKeys ?? [],
     apiKey: config.apiKey ? config.apiKey : undefined,
   };
 }

@@ -38,11 +38,12 @@ export interface ServerDeps {
 }
 
 /**
- * Who may call a route: `public` (dashboard files, /health), `read` (the key only with
- * requireKeyForReads), `write` (the key whenever one is configured; audited), `dynamic` (decided
- * by the contributed route the request resolves to).
+ * Who may call a route: `public` (dashboard files, /health), `read` (a key of any role, only with
+ * requireKeyForReads), `write` (a key of role operate or admin whenever one is configured;
+ * audited), `admin` (an admin key once `apiKeys` are configured, else like `read`), `dynamic`
+ * (decided by the contributed route the request resolves to).
  */
-export type Access = 'public' | 'read' | 'write' | 'dynamic';
+export type Access = 'public' | 'read' | 'write' | 'admin' | 'dynamic';
 
 export interface RouteConfig {
   access: Access;

@@ -9,12 +9,14 @@ import { errorMessage } from '../../core/errors.ts';
 import { AuditLog } from './audit.ts';
 import { pruneAudit } from './audit-retention.ts';
 import { ApiKeyGuard } from './auth.ts';
+import { resolveApiKeys } from './api-keys.ts';
 import { CommandService } from './command-service.ts';
 import { CommandValidator } from './commands.ts';
 import { configSchema, withDefaults, type HttpApiConfig } from './config.ts';
 import { AlarmBoard, type AlarmEvent, conditionsOf } from './alarms/board.ts';
 import { buildServer } from './server.ts';
 import { LiveHub } from './ws/hub.ts';
+import { loadTls } from './tls.ts';
 
 const VERSION = '0.1.0';
 const LOOPBACK = '127.0.0.1';
@@ -31,7 +33,8 @@ export default definePlugin<Partial<HttpApiConfig>>({
     const { log, store, scope } = ctx;
     // Bad command schemas fail here, at start, with the key named.
     const commands = new CommandValidator(config.commands);
-    const guard = new ApiKeyGuard(config.apiKey);
+    const keys = resolveApiKeys(config.apiKeys, config.apiKey);
+    const guard = new ApiKeyGuard(config.apiKey, keys);
     const routes = ctx.container.resolve<RouteRegistry>(Tokens.HttpRoutes);
     const manifest = ctx.container.isRegistered(Tokens.Manifest, true) ? ctx.container.resolve<Manifest>(Tokens.Manifest) : null;
     const audit = new AuditLog(store);
@@ -66,9 +69,13 @@ export default definePlugin<Partial<HttpApiConfig>>({
     return {
       async start() {
         const host = guard.configured ? config.host : LOOPBACK;
+        const off = keys.filter((k) => !k.key).map((k) => k.id);
+        if (off.length) log.info(`apiKeys ${off.join(', ')}: empty key (variable unset?), so disabled`);
         if (!guard.configured) {
           log.warn(`no apiKey configured: writes need no key, so the API listens on ${LOOPBACK} only${config.host !== LOOPBACK ? ` (not ${config.host})` : ''}; set apiKey (e.g. "\${API_KEY}") to serve the network`);
         }
+        // Before anything else starts: a wrong certificate path must fail the start, not serve HTTP.
+        const tls = loadTls(config.tls);
         await audit.migrate();
         const history = ctx.container.isRegistered(Tokens.History, true) ? ctx.container.resolve<HistoryStore>(Tokens.History) : null;
         const retention = async () => {
@@ -82,7 +89,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         app = await buildServer({
           config, store, history: ctx.history, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
           alarms: { board, publish: publishAlarm }, gatewayName: manifest?.name ?? 'gateway', version: VERSION,
-        });
+        }, { https: tls });
         scope.defer(close);
         try {
           await app.listen({ host, port: config.port });
@@ -91,7 +98,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         }
         const addr = app.server.address();
         const port = typeof addr === 'object' && addr ? addr.port : config.port;
-        routes.address = `http://${host}:${port}`;
+        routes.address = `${tls ? 'https' : 'http'}://${host}:${port}`;
         log.info(`listening on ${routes.address} (dashboard /, API docs /docs)`);
         scope.every(config.alarms.evalMs, evaluateAlarms, { onError: (err) => log.warn(`alarm evaluation failed: ${errorMessage(err)}`) });
         scope.every(3_600_000, retention, { onError: (err) => log.warn(`audit retention failed: ${errorMessage(err)}; rows stay in the store, retrying hourly`) });

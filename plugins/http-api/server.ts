@@ -19,10 +19,13 @@ import { metricsRoutes } from './routes/metrics.ts';
 import { stateRoutes } from './routes/state.ts';
 import { trendRoutes } from './routes/trend.ts';
 import { wsRoutes } from './ws/route.ts';
+import type { TlsMaterial } from './tls.ts';
 
-export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+export async function buildServer(deps: ServerDeps, options: { https?: TlsMaterial | null } = {}): Promise<FastifyInstance> {
   const { config } = deps;
+  // The https server type differs from http's only in its TLS members, which no route uses.
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     logger: false,
     bodyLimit: config.bodyLimit,
     // Keep-alive sockets must not hold a plugin restart or shutdown open.

@@ -2,6 +2,7 @@
 // manifest loader, and the checks JSON Schema cannot express (ranges against table sizes).
 import type { JsonSchema } from '../../core/schema.ts';
 import type { RegisterTableName } from '../../adapters/modbus/register-space.ts';
+import { parseAllowList } from '../../adapters/modbus/server/client-allow.ts';
 
 export interface CommandRange {
   table: RegisterTableName;
@@ -13,7 +14,11 @@ export interface CommandRange {
 
 export interface ModbusServerConfig {
   units: number[];
-  tcp: { enabled: boolean; host: string; port: number };
+  /**
+   * `allowClients`: addresses/CIDR ranges that may connect (empty = any). `converter`: the RS-485/TCP
+   * converter that forwards the bus master's requests; the allow-list defaults to it.
+   */
+  tcp: { enabled: boolean; host: string; port: number; allowClients: string[]; converter?: string };
   rtu: { enabled: boolean; path?: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 };
   tables: Record<RegisterTableName, number>;
   commandRegisters: CommandRange[];
@@ -45,6 +50,13 @@ export const configSchema: JsonSchema = {
         enabled: { type: 'boolean', default: true },
         host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Address to listen on; 0.0.0.0 for every interface.' },
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 502, description: '0 picks a free port (tests).' },
+        allowClients: {
+          type: 'array',
+          default: [],
+          items: { type: 'string' },
+          description: 'Client addresses or CIDR ranges that may connect, e.g. ["10.0.0.5", "192.168.1.0/24"] (an entry may list several, comma-separated, for "${MODBUS_TCP_ALLOW:-}"). Empty: the converter if one is set, else any address. Others are closed at once and logged once per address.',
+        },
+        converter: { type: 'string', description: 'IP address of the RS-485/TCP converter that forwards the bus master (e.g. the Neasmart base station); the default allow-list. Empty: none.' },
       },
     },
     rtu: {
@@ -91,7 +103,7 @@ export function withDefaults(config: Partial<ModbusServerConfig> = {}): ModbusSe
   const t: Partial<ModbusServerConfig['tables']> = config.tables ?? {};
   return {
     units: config.units ?? [240, 241],
-    tcp: { enabled: true, host: '127.0.0.1', port: 502, ...config.tcp },
+    tcp: { enabled: true, host: '127.0.0.1', port: 502, allowClients: [], ...config.tcp },
     rtu: { enabled: false, baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1, ...config.rtu },
     tables: { holding: t.holding ?? 10000, input: t.input ?? 10000, coil: t.coil ?? 10000, discrete: t.discrete ?? 10000 },
     commandRegisters: config.commandRegisters ?? [],
@@ -105,6 +117,12 @@ export function checkConfig(partial: Partial<ModbusServerConfig>): string[] {
   const config = withDefaults(partial);
   const issues: string[] = [];
   if (config.rtu.enabled && !config.rtu.path) issues.push('rtu.path: required when rtu.enabled is true (e.g. /dev/ttyUSB0)');
+  try {
+    parseAllowList(config.tcp.allowClients, 'tcp.allowClients');
+    if (config.tcp.converter) parseAllowList([config.tcp.converter], 'tcp.converter');
+  } catch (err) {
+    issues.push((err as Error).message);
+  }
   config.commandRegisters.forEach((r, i) => {
     const size = config.tables[r.table];
     if (r.to < r.from) issues.push(`commandRegisters[${i}].to: ${r.to} is below from (${r.from})`);

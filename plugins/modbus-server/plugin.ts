@@ -12,6 +12,7 @@ import { ModbusRtuServer } from '../../adapters/modbus/server/rtu.ts';
 import { checkConfig, configSchema, type ModbusServerConfig, withDefaults } from './config.ts';
 import { PersistentRegisters } from './registers.ts';
 import { type OpenSerial, openSerial } from './serial.ts';
+import { clientGate } from './client-gate.ts';
 
 export default definePlugin<ModbusServerConfig>({
   type: 'modbus-server',
@@ -82,18 +83,25 @@ export default definePlugin<ModbusServerConfig>({
           return { ok: !stale, detail: `${traffic} (stale after ${config.staleAfterS} s)${disk}` };
         }, id);
         if (config.tcp.enabled) {
+          const gate = clientGate(config.tcp, { log, metrics });
           tcp = new ModbusTcpListener({
             host: config.tcp.host,
             port: config.tcp.port,
             handle,
             onHandlerError,
+            allowClient: gate.allowClient,
+            onRefused: gate.onRefused,
             onMalformed: (reason) => log.debug(() => `tcp: ${reason}`),
           });
           await tcp.start();
           registers.tcpAddress = { host: tcp.host, port: tcp.port };
           // Who needs the bound address (a simulated master when the manifest asked for port 0) hears it here.
           bus.publish('modbus-server/listening', { server: id, host: tcp.host, port: tcp.port });
-          log.info(`serving units ${registers.units.join(', ')} on Modbus TCP ${tcp.host}:${tcp.port}`);
+          log.info(`serving units ${registers.units.join(', ')} on Modbus TCP ${tcp.host}:${tcp.port}${gate.list.open ? '' : ` to ${gate.list.description} only`}`);
+          if (gate.list.open && !/^(127\.|::1$|localhost$)/.test(tcp.host)) {
+            // Modbus has no authentication: whoever reaches the port can rewrite every register.
+            log.warn(`Modbus TCP ${tcp.host}:${tcp.port} accepts reads and writes from any address that reaches it; set tcp.converter or tcp.allowClients (MODBUS_CONVERTER_HOST / MODBUS_TCP_ALLOW) to the master's address`);
+          }
         }
         if (config.rtu.enabled) {
           const rtu = config.rtu;

@@ -33,6 +33,8 @@ export interface RedisBridgeConfig {
   series: string;
   batchSize: number;
   flushMs: number;
+  /** Largest single Redis reply read, in bytes; a bigger one closes the connection. */
+  maxReplyBytes: number;
 }
 
 export const DEFAULTS: Omit<RedisBridgeConfig, 'dbc' | 'consumer' | 'deadStream'> = {
@@ -50,6 +52,7 @@ export const DEFAULTS: Omit<RedisBridgeConfig, 'dbc' | 'consumer' | 'deadStream'
   series: 'can_messages',
   batchSize: 500,
   flushMs: 1000,
+  maxReplyBytes: 16 * 1024 * 1024,
 };
 
 export const configSchema: JsonSchema = {
@@ -74,6 +77,10 @@ export const configSchema: JsonSchema = {
     series: { type: 'string', pattern: '^[a-z0-9_]+$', default: DEFAULTS.series },
     batchSize: { type: 'integer', minimum: 1, default: DEFAULTS.batchSize },
     flushMs: { type: 'integer', minimum: 1, default: DEFAULTS.flushMs },
+    maxReplyBytes: {
+      type: 'integer', minimum: 65536, default: DEFAULTS.maxReplyBytes,
+      description: 'Largest single Redis reply read, in bytes (a readCount batch of frames is far smaller); a bigger one closes the connection and counts in fieldgate_peer_reply_oversize_total.',
+    },
   },
 };
 

@@ -11,6 +11,8 @@ import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import { HistoryBatcher } from '../can-decoder/history.ts';
 import { loadDbc, loadDbcSync } from '../../adapters/can/dbc/load.ts';
 import { checkConfig, configSchema, redactUrl, resolveConfig, type RedisBridgeConfig } from './config.ts';
+import { guardRedisStream } from './reply-guard.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { type BridgeRow, compareStreamIds, fieldsFrame, frameFields, frameRow } from './stream.ts';
 
 const LIVE_KEY = /^sensor:[A-Za-z0-9_.-]+(:ts)?$/;
@@ -32,7 +34,7 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
     }
     return issues;
   },
-  async create({ id, config: raw, adapters, store, history, bus, health, scope, log }) {
+  async create({ id, config: raw, adapters, store, history, bus, health, scope, log, metrics }) {
     const config = resolveConfig(raw, id);
     const issues = checkConfig(config);
     if (issues.length) throw new Error(`redis-bridge "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
@@ -62,8 +64,19 @@ export default definePlugin<Partial<RedisBridgeConfig> & { dbc: string }>({
       },
     });
     const connections: RedisClient[] = [];
+    const countLimit = peerLimitCounter(metrics);
     const open = (name: string): RedisClient => {
       const c = new Redis(config.url, redisOptions(name));
+      // Each reconnect is a new socket, so the reply size guard is attached per connection.
+      c.on('connect', () => guardRedisStream(c.stream, {
+        peer: `redis ${where}`,
+        limit: config.maxReplyBytes,
+        onLimit: (err) => {
+          countLimit(id);
+          lastError = err.message;
+          log.warn(`${err.message} (maxReplyBytes raises the limit); reconnecting`);
+        },
+      }));
       c.on('error', (err: Error) => {
         lastError = err.message;
       });

@@ -48,6 +48,9 @@ export function requestFrameLength(buf: Uint8Array): number | null {
 
 const KNOWN_FUNCTIONS = new Set([1, 2, 3, 4, 5, 6, 8, 15, 16, 23]);
 
+/** The largest Modbus RTU frame: address, PDU of at most 253 bytes, CRC. */
+export const RTU_MAX_ADU = 256;
+
 /** 3.5 character times at `baudRate` (11 bits a character), at least 1.75 ms as the specification fixes above 19200 baud. */
 export function interFrameMs(baudRate: number): number {
   return Math.max(1.75, (3.5 * 11 * 1000) / baudRate);
@@ -99,6 +102,14 @@ export class RtuFramer {
       this.#o.onFrame(frame[0], frame.subarray(1, len - 2));
     }
     if (this.#buf.length === 0) return;
+    if (this.#buf.length > RTU_MAX_ADU) {
+      // A line that never goes quiet (a chattering device, a converter stuck sending) would grow the
+      // buffer without end; what is here cannot become a frame, so it goes now, not at the silence.
+      const noise = this.#buf;
+      this.#buf = new Uint8Array(0);
+      this.#o.onDropped?.(`${noise.length} bytes without a frame boundary, over the ${RTU_MAX_ADU}-byte RTU frame limit`, noise);
+      return;
+    }
     const len = requestFrameLength(this.#buf);
     const knownFunction = this.#buf.length < 2 || KNOWN_FUNCTIONS.has(this.#buf[1]);
     const waiting = knownFunction && (len === null || this.#buf.length < len);

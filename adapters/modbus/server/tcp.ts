@@ -15,6 +15,10 @@ export interface ModbusTcpListenerOptions {
   onMalformed?: (reason: string) => void;
   /** A handler that throws or rejects; the connection goes on without an answer to that request. */
   onHandlerError?: (err: unknown) => void;
+  /** Whether a client address may connect; a refused connection is closed before any byte is read. */
+  allowClient?: (remoteAddress: string | undefined) => boolean;
+  /** Told about each refused connection. */
+  onRefused?: (remoteAddress: string | undefined) => void;
 }
 
 const MBAP_HEADER = 7;
@@ -76,6 +80,12 @@ export class ModbusTcpListener {
   }
 
   #accept(socket: Socket): void {
+    if (this.#options.allowClient && !this.#options.allowClient(socket.remoteAddress)) {
+      socket.on('error', () => {});
+      socket.destroy();
+      this.#options.onRefused?.(socket.remoteAddress);
+      return;
+    }
     this.#sockets.add(socket);
     socket.setNoDelay(true);
     let buffer: Uint8Array = new Uint8Array(0);

@@ -44,7 +44,8 @@ export function contributedRoutes(app: FastifyInstance, deps: ServerDeps): void 
       const { route, params, c } = hit;
       dispatchedRoute.set(req, route.url);
       const write = route.write ?? req.method !== 'GET';
-      if ((write || deps.config.requireKeyForReads) && !checkKey(req, reply, deps)) return reply;
+      // Contributed writes are operator actions (dashboard buttons, zone setpoints): operate role.
+      if ((write || deps.config.requireKeyForReads) && !checkKey(req, reply, deps, { needed: write ? 'operate' : 'read' })) return reply;
       const fields: Record<string, string> = {};
       validate(c.params, params, 'params', fields);
       validate(c.querystring, req.query, 'querystring', fields);
