@@ -1,6 +1,7 @@
 // Adapter kind `modbus`: one Modbus link (TCP, or RTU over a serial port) shared by the plugins
-// bound to it. The simulator is the lab's NJ301 on loopback, and the adapter hands back the real
-// client connected to it, so the code under test is the production client.
+// bound to it. The simulator is the device its profile describes (default: the lab's NJ301) on
+// loopback, and the adapter hands back the real client connected to it, so the code under test is
+// the production client.
 import { defineAdapter } from '../../core/plugin.ts';
 import { requireNodeFor } from '../../core/runtime-info.ts';
 import type { ModbusLinkOptions } from './client.ts';
@@ -16,6 +17,8 @@ export interface ModbusSimOptions {
   taskMs: number;
   /** Name of the shared plant in the sim world (`plant:<name>`). */
   plant: string;
+  /** Device profile: built-in name, path to a profile file, or inline (sim/profiles). Default `nj301`. */
+  profile?: string | Record<string, unknown>;
 }
 
 export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' | 'port' | 'timeoutMs' | 'baudRate' | 'parity' | 'dataBits' | 'stopBits'>> &
@@ -23,7 +26,7 @@ export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' 
 
 export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
   kind: 'modbus',
-  description: 'A Modbus link (TCP or RTU) to one or more devices; the simulator is an Omron NJ301 lab PLC on loopback.',
+  description: 'A Modbus link (TCP or RTU) to one or more devices; the simulator plays a device profile on loopback (default: the lab\'s Omron NJ301).',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -41,13 +44,18 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
         type: 'object',
         additionalProperties: false,
         default: {},
-        description: 'The bundled NJ301 simulator (driver "sim").',
+        description: 'The simulated device (driver "sim"): a profile, by default the lab\'s NJ301.',
         properties: {
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port; 0 = any free port.' },
           unit: { type: 'integer', minimum: 0, maximum: 255, default: 1 },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the lab plant.' },
           taskMs: { type: 'integer', minimum: 1, default: 40, description: 'PLC task period.' },
           plant: { type: 'string', minLength: 1, default: 'lab', description: 'Shared plant name in the simulator world.' },
+          profile: {
+            type: ['string', 'object'],
+            description: 'Device profile: a built-in name (nj301, modbus-memory), a path to a profile JSON file (relative to the working directory), ' +
+              'or an inline profile; see docs/simulators.md. Default nj301. Checked when the simulator starts, with paths.',
+          },
         },
       },
     },
@@ -65,20 +73,10 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
-    const [{ SerialModbusClient }, { Nj301Simulator }, { labPlant }] = await Promise.all([
-      import('./client.ts'),
-      import('../../sim/nj301.ts'),
-      import('../../sim/plants/lab.ts'),
-    ]);
-    const plant = labPlant(ctx, { name: options.sim.plant, timeScale: options.sim.timeScale });
-    const plc = ctx.world.get(
-      `sim:${ctx.id}`,
-      () => new Nj301Simulator({ clock: ctx.clock, plant, port: options.sim.port, unit: options.sim.unit, taskMs: options.sim.taskMs, timeScale: plant.timeScale }),
-      (s) => s.close(),
-    );
-    await plc.start();
-    ctx.log.info(`NJ301 simulator listening on ${plc.address} (unit ${plc.unit})`);
-    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port }, ctx.clock);
+    const [{ SerialModbusClient }, { startModbusSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/modbus-sim.ts')]);
+    const device = await startModbusSim(ctx, options.sim);
+    ctx.log.info(`${device.label} listening on ${device.host}:${device.port}`);
+    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: device.host, port: device.port }, ctx.clock);
     return { instance: client, close: () => client.close() };
   },
 });
