@@ -75,7 +75,7 @@ export function compileExpression(src: string, names: ReadonlySet<string>): { ru
   };
   const binary = (next: () => Compiled, ops: Record<string, (a: number, b: number) => number>) => (): Compiled => {
     let left = next();
-    while (peek()?.kind === 'op' && peek().value in ops) {
+    while (peek()?.kind === 'op' && Object.hasOwn(ops, peek().value)) {
       const f = ops[peek().value];
       pos++;
       const l = left;
@@ -125,7 +125,8 @@ export function compileExpression(src: string, names: ReadonlySet<string>): { ru
       pos++;
       const name = tok.value;
       if (isOp('(')) {
-        const f = FUNCTIONS[name];
+        // Own keys only: `constructor` or `__proto__` must never reach Object.prototype.
+        const f = Object.hasOwn(FUNCTIONS, name) ? FUNCTIONS[name] : undefined;
         if (!f) throw new ExpressionError(`unknown function "${name}" at ${tok.at} (known: ${Object.keys(FUNCTIONS).join(', ')})`);
         pos++;
         const args: Compiled[] = [];
@@ -140,7 +141,7 @@ export function compileExpression(src: string, names: ReadonlySet<string>): { ru
         if (args.length < f.arity[0] || args.length > f.arity[1]) throw new ExpressionError(`${name}() takes ${f.arity[0] === f.arity[1] ? f.arity[0] : `${f.arity[0]}..${f.arity[1]}`} argument(s), got ${args.length}`);
         return (s) => f.fn(...args.map((a) => a(s)));
       }
-      if (name in CONSTANTS) return () => CONSTANTS[name];
+      if (Object.hasOwn(CONSTANTS, name)) return () => CONSTANTS[name];
       if (name !== 't' && !names.has(name)) throw new ExpressionError(`unknown name "${name}" at ${tok.at} (known: t, ${[...names].join(', ') || 'no points'})`);
       uses.add(name);
       return (s) => s(name);
