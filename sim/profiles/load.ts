@@ -76,7 +76,7 @@ export function checkProfile(raw: unknown, source = 'profile'): Profile {
       });
     throw new ProfileError(source, [...new Set(problems)]);
   }
-  const profile = raw as Profile;
+  const profile = raw as unknown as Profile;
   const problems = crossCheck(profile);
   if (problems.length) throw new ProfileError(source, problems);
   return profile;
@@ -94,7 +94,7 @@ function crossCheck(p: Profile): string[] {
     if (names.has(pt.name) || pt.name === 't') out.push(`${at}.name: "${pt.name}" is ${pt.name === 't' ? 'reserved for the time' : 'already used'}`);
     names.add(pt.name);
     if (p.protocol === 'modbus') out.push(...modbusPoint(p, pt, at, used));
-    else if (pt.table !== undefined || pt.address !== undefined || pt.type !== undefined) out.push(`${at}: table, address and type are for Modbus points; an HTTP point has a field`);
+    else if (pt.table !== undefined || pt.address !== undefined || pt.wordOrder !== 'big' || pt.scale !== 1) out.push(`${at}: table, address, wordOrder and scale are for Modbus points; an HTTP point has a field (and a type)`);
     if (p.protocol === 'modbus' && (pt.field !== undefined || pt.writable !== undefined)) out.push(`${at}: field and writable are for HTTP points`);
   });
   p.points.forEach((pt, i) => {
