@@ -173,10 +173,12 @@ export class HttpProfileDevice {
         this.#injected.push({ status, path: target.path });
       },
       powerCycle: async (options = {}) => {
+        // Off-time counts from the moment power drops, not from when the sockets finished closing.
+        const off = (options.offMs ?? 0) > 0 ? this.#clock.sleep(options.offMs ?? 0) : Promise.resolve();
         this.engine.stop();
         this.#dropHeld();
         await this.#http.stop();
-        if ((options.offMs ?? 0) > 0) await this.#clock.sleep(options.offMs ?? 0);
+        await off;
         calm();
         this.engine.reset(options.memory ?? this.profile.powerCycle.memory);
         this.restarts++;

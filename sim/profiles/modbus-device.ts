@@ -142,9 +142,11 @@ export class ModbusProfileDevice {
         this.#injected++;
       },
       powerCycle: async (options = {}) => {
+        // Off-time counts from the moment power drops, not from when the sockets finished closing.
+        const off = (options.offMs ?? 0) > 0 ? this.#clock.sleep(options.offMs ?? 0) : Promise.resolve();
         await server.stop();
         this.engine.stop();
-        if ((options.offMs ?? 0) > 0) await this.#clock.sleep(options.offMs ?? 0);
+        await off;
         calm();
         this.bank.clear();
         this.engine.reset(options.memory ?? this.profile.powerCycle.memory);
