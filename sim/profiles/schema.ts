@@ -98,3 +98,14 @@ export const profileSchema: JsonSchema = {
     },
   },
 };
+
+/** The schema as published in schema/sim-profile.schema.json for editors (`"$schema"` in a profile file). */
+export function publishedProfileSchema(): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://fieldgate.dev/schema/sim-profile.schema.json',
+    title: 'fieldgate device profile',
+    description: 'A simulated device for --sim: points with initial values and behaviours, standing faults, power-cycle memory. See docs/simulators.md.',
+    ...profileSchema,
+  };
+}

@@ -1,5 +1,6 @@
 // Device profiles: the formula language, each behaviour on a FakeClock, and profile errors that
 // name the path of what is wrong.
+import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeClock } from '../../core/clock-fake.ts';
@@ -8,6 +9,8 @@ import { checkProfile, ProfileError, resolveProfile } from '../../sim/profiles/l
 import { PointEngine } from '../../sim/profiles/engine.ts';
 import { decodePoint, encodePoint } from '../../sim/profiles/modbus-codec.ts';
 import type { ProfilePoint } from '../../sim/profiles/types.ts';
+import { publishedProfileSchema } from '../../sim/profiles/schema.ts';
+import { repoRoot } from '../helpers/spawn.ts';
 
 const calc = (src: string, vars: Record<string, number> = {}) => compileExpression(src, new Set(Object.keys(vars))).run((n) => (n === 't' ? 0 : vars[n]));
 
@@ -172,6 +175,11 @@ describe('profile checks', () => {
       'points[4].behaviour.expr: unknown name "zz" at 5 (known: t, a, b, c, d, e, f)',
       'points[5].behaviour.of: no point "nope"',
     ]);
+  });
+
+  test('schema/sim-profile.schema.json (editor completion) is current', async () => {
+    const committed = await readFile(`${repoRoot}/schema/sim-profile.schema.json`, 'utf8');
+    assert.equal(committed, JSON.stringify(publishedProfileSchema(), null, 2) + '\n', 'stale: run node --import tsx scripts/build-profile-schema.ts');
   });
 
   test('a profile file that is missing, not JSON or of another protocol is refused naming it', async () => {
