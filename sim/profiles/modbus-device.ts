@@ -3,6 +3,7 @@
 // writes from the master, and refuse the profile's exception addresses. Faults under `faults`.
 import type { Clock } from '../../core/clock.ts';
 import { ModbusTcpServer } from '../modbus-server.ts';
+import { ModbusRtuServer, type SerialLink } from '../../adapters/modbus/server/rtu.ts';
 import { ModbusServerException, RegisterBank } from '../register-bank.ts';
 import type { RegisterTableName } from '../../adapters/modbus/register-space.ts';
 import { PointEngine } from './engine.ts';
@@ -93,6 +94,19 @@ export class ModbusProfileDevice {
   async close(): Promise<void> {
     this.engine.stop();
     await this.server.stop();
+  }
+
+  /**
+   * Also serves the device on an RTU line (a serial port, one end of a pty pair, an in-memory link):
+   * same memory, same faults; while offline or powered off the line gets no answers.
+   */
+  serveRtu(link: SerialLink, options: { baudRate?: number } = {}): ModbusRtuServer {
+    return new ModbusRtuServer({
+      link,
+      baudRate: options.baudRate ?? 9600,
+      clock: this.#clock,
+      handle: (unit, pdu) => (this.server.listening && unit === this.unit ? this.server.handle(unit, pdu) : null),
+    });
   }
 
   /** The engineering value of a point as the device holds it now. */

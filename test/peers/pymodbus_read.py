@@ -5,12 +5,13 @@
 #   pymodbus_read.py --port P [--unit 1] read-floats TABLE ADDR[,ADDR...]
 #   pymodbus_read.py --port P write-float ADDR VALUE
 #   pymodbus_read.py --port P read-raw TABLE ADDR COUNT
+# With --serial PATH [--baud B] instead of --port: Modbus RTU on that serial port.
 import argparse
 import json
 import struct
 import sys
 
-from pymodbus.client import ModbusTcpClient
+from pymodbus.client import ModbusSerialClient, ModbusTcpClient
 
 
 def words_to_float(hi, lo):
@@ -20,12 +21,17 @@ def words_to_float(hi, lo):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--host', default='127.0.0.1')
-    ap.add_argument('--port', type=int, required=True)
+    ap.add_argument('--port', type=int)
+    ap.add_argument('--serial')
+    ap.add_argument('--baud', type=int, default=38400)
     ap.add_argument('--unit', type=int, default=1)
     ap.add_argument('op')
     ap.add_argument('args', nargs='*')
     a = ap.parse_args()
-    client = ModbusTcpClient(a.host, port=a.port, timeout=3)
+    if a.serial:
+        client = ModbusSerialClient(method='rtu', port=a.serial, baudrate=a.baud, timeout=2)
+    else:
+        client = ModbusTcpClient(a.host, port=a.port, timeout=3)
     if not client.connect():
         print(json.dumps({'error': 'cannot connect'}))
         return 1
