@@ -1,6 +1,7 @@
 // Adapter kind `http`: a JSON client for one HTTP device (ESP32 relay, Tasmota, Shelly). The
 // simulator is wire-level: it starts the device its profile describes (default the `device` preset)
 // on 127.0.0.1 and returns the real client aimed at it.
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import type { HttpDevice, HttpDeviceOptions } from './types.ts';
 
@@ -45,9 +46,12 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
           apiKey: { type: 'string', 'x-secret': true, description: 'Key the simulated lab firmware expects (default: apiKey).' },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the shared lab plant.' },
           profile: {
-            type: ['string', 'object'],
+            // An inline profile is checked by `fieldgate validate` with paths; a named or file profile when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
             description: 'Device profile instead of a relay preset: a built-in name, a path to a profile JSON file (relative to the working directory), ' +
-              'or an inline profile; see docs/simulators.md. Checked when the simulator starts, with paths.',
+              'or an inline profile; see docs/simulators.md. Files are checked when the simulator starts.',
           },
         },
       },

@@ -2,6 +2,7 @@
 // bound to it. The simulator is the device its profile describes (default: the lab's NJ301) on
 // loopback, and the adapter hands back the real client connected to it, so the code under test is
 // the production client.
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter } from '../../core/plugin.ts';
 import { requireNodeFor } from '../../core/runtime-info.ts';
 import type { ModbusLinkOptions } from './client.ts';
@@ -52,9 +53,12 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
           taskMs: { type: 'integer', minimum: 1, default: 40, description: 'PLC task period.' },
           plant: { type: 'string', minLength: 1, default: 'lab', description: 'Shared plant name in the simulator world.' },
           profile: {
-            type: ['string', 'object'],
+            // An inline profile is checked by `fieldgate validate` with paths; a named or file profile when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
             description: 'Device profile: a built-in name (nj301, modbus-memory), a path to a profile JSON file (relative to the working directory), ' +
-              'or an inline profile; see docs/simulators.md. Default nj301. Checked when the simulator starts, with paths.',
+              'or an inline profile; see docs/simulators.md. Default nj301. Files are checked when the simulator starts.',
           },
         },
       },

@@ -18,6 +18,9 @@ import type { DeviceFaults } from '../../sim/profiles/faults.ts';
 import type { ModbusClient } from '../../adapters/modbus/types.ts';
 import type { HttpDevice } from '../../adapters/http/types.ts';
 import { ModbusExceptionError } from '../../adapters/modbus/types.ts';
+import { parseManifest } from '../../core/manifest/load.ts';
+import { pluginCatalog } from '../../plugins/catalog.ts';
+import { adapterCatalog } from '../../adapters/catalog.ts';
 
 const world = new SimWorld();
 const clock = new FakeClock();
@@ -83,5 +86,16 @@ describe('adapters pick their simulated device by profile', () => {
     await assert.rejects(httpAdapter.sim({ sim: { device: 'esp32-lab', port: 0, timeScale: 1, profile: { name: 'x', protocol: 'http', behaviour: 'nope' } } }, ctx('bad3')),
       /http adapter "bad3": profile "x" names the behaviour "nope", which does not exist \(known: esp32-relay\)/);
     assert.equal(world.has('sim:bad1') || world.has('sim:bad2') || world.has('sim:bad3'), false, 'nothing half-started');
+  });
+
+  test('validate reports an inline profile\'s errors with their manifest paths', async () => {
+    const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
+    const manifest = {
+      name: 'bad-profile',
+      adapters: [{ id: 'm', kind: 'modbus', driver: 'real', options: { host: 'x', sim: { profile: { name: 'b', protocol: 'modbus', points: [{ name: 'a', table: 'holding', address: 0, type: 'float64' }] } } } }],
+      plugins: [{ id: 'p', use: 'modbus-bridge', adapters: { link: 'm' }, config: { map: [{ key: 'a', table: 'holding', address: 0 }] } }],
+    };
+    assert.throws(() => parseManifest(JSON.stringify(manifest), 'bad.json', { plugins, adapters, env: {} }),
+      (e: Error) => /adapters\[0\]\.options\.sim\.profile\.points\[0\]\.type: must be one of: bool, int16/.test(e.message));
   });
 });
