@@ -1,10 +1,11 @@
 // Conformance of the Modbus profile simulator with an independent master: Debian's python3-pymodbus
 // (test/peers/pymodbus_read.py, its own float32 decoding) reads the energy meter's float32 input
 // registers over TCP and gets exactly the device's values, as the production client does; its
-// float32 write lands in the echo register; its read of a refused block gets exception 2.
+// float32 write lands in the echo register; its read of a refused block gets exception 2. mbpoll
+// (Debian `mbpoll`), a second independent master, reads the same values to its printed precision.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { FakeClock } from '../../core/clock-fake.ts';
 import { SerialModbusClient } from '../../adapters/modbus/client.ts';
 import { resolveProfile } from '../../sim/profiles/load.ts';
@@ -69,5 +70,32 @@ describe('energy meter profile simulator read by pymodbus', { skip: pymodbusSkip
     assert.deepEqual(await pymodbus(device.port, ['write-float', '0', '17500.25']), { ok: true });
     assert.equal(device.value('demand_limit'), 17500.25);
     assert.equal((await pymodbus(device.port, ['read-raw', 'input', '100', '2'])).exception, 2);
+  });
+});
+
+const mbpollSkip = spawnSync('mbpoll', ['-h'], { stdio: 'ignore' }).error ? 'mbpoll is not installed (apt-get install mbpoll)' : false;
+
+describe('energy meter profile simulator read by mbpoll', { skip: mbpollSkip }, () => {
+  const clock = new FakeClock();
+  let device: ModbusProfileDevice;
+  before(async () => {
+    device = new ModbusProfileDevice({ profile: await resolveProfile('manifests/energy-meter.profile.json'), clock });
+    await device.start();
+    await clock.advance(45_000);
+  });
+  after(() => device?.close());
+
+  test('float32 input registers, big-endian words, zero-based: the device values', async () => {
+    const child = spawn('mbpoll', ['-m', 'tcp', '-p', String(device.port), '-a', '1', '-t', '3:float', '-B', '-0', '-r', '0', '-c', '9', '-1', '127.0.0.1']);
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-65536)));
+    await new Promise((r) => child.once('close', r));
+    const read = new Map([...out.matchAll(/^\[(\d+)\]:\s+(\S+)/gm)].map((m) => [Number(m[1]), Number(m[2])]));
+    assert.equal(read.size, 9, out);
+    for (const [name, address] of Object.entries(POINTS).filter(([, a]) => a < 18)) {
+      const expected = device.value(name);
+      // mbpoll prints six significant digits.
+      assert.ok(Math.abs(read.get(address)! - expected) <= Math.abs(expected) * 1e-5, `${name} (IR ${address}): mbpoll ${read.get(address)}, device ${expected}`);
+    }
   });
 });
