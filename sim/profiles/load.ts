@@ -8,6 +8,7 @@ import { profileSchema } from './schema.ts';
 import { compileExpression, ExpressionError } from './expression.ts';
 import type { Profile, ProfilePoint } from './types.ts';
 import { BUILTIN_PROFILES } from './builtin.ts';
+import { parseS7Address } from '../../adapters/s7/address.ts';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -94,8 +95,10 @@ function crossCheck(p: Profile): string[] {
     if (names.has(pt.name) || pt.name === 't') out.push(`${at}.name: "${pt.name}" is ${pt.name === 't' ? 'reserved for the time' : 'already used'}`);
     names.add(pt.name);
     if (p.protocol === 'modbus') out.push(...modbusPoint(p, pt, at, used));
-    else if (pt.table !== undefined || pt.address !== undefined || pt.wordOrder !== 'big' || pt.scale !== 1) out.push(`${at}: table, address, wordOrder and scale are for Modbus points; an HTTP point has a field (and a type)`);
-    if (p.protocol === 'modbus' && (pt.field !== undefined || pt.writable !== undefined)) out.push(`${at}: field and writable are for HTTP points`);
+    else if (pt.table !== undefined || pt.address !== undefined || pt.wordOrder !== 'big' || pt.scale !== 1) out.push(`${at}: table, address, wordOrder and scale are for Modbus points`);
+    if (p.protocol !== 'http' && (pt.field !== undefined || pt.writable !== undefined)) out.push(`${at}: field and writable are for HTTP points`);
+    if (p.protocol === 's7') out.push(...s7Point(pt, at, used));
+    else if (pt.s7 !== undefined) out.push(`${at}.s7: an S7 address in a ${p.protocol} profile`);
   });
   p.points.forEach((pt, i) => {
     const b = pt.behaviour;
@@ -135,6 +138,27 @@ function modbusPoint(p: Profile, pt: ProfilePoint, at: string, used: Map<string,
     const key = `${pt.table}:${a}`;
     const other = used.get(key);
     if (other) return [`${at}.address: ${pt.table} ${a} is already used by ${other}`];
+    used.set(key, `${at} (${pt.name})`);
+  }
+  return [];
+}
+
+function s7Point(pt: ProfilePoint, at: string, used: Map<string, string>): string[] {
+  if (pt.type !== undefined) return [`${at}.type: an S7 point's type is in its address (DB1,REAL0, MW4, I0.0)`];
+  if (pt.s7 === undefined) return [];
+  let a;
+  try {
+    a = parseS7Address(pt.s7);
+  } catch (err) {
+    return [`${at}.s7: ${(err as Error).message}`];
+  }
+  if (a.type === 'CHAR') return [`${at}.s7: CHAR addresses hold text; a point is a number or a bit`];
+  const bytes = a.type === 'REAL' || a.type === 'DINT' || a.type === 'DWORD' ? 4 : a.type === 'INT' || a.type === 'WORD' ? 2 : 1;
+  for (let b = a.byte; b < a.byte + bytes; b++) {
+    const key = `s7:${a.area}${a.db ?? ''}:${b}${a.type === 'X' ? `.${a.bit}` : ''}`;
+    const whole = `s7:${a.area}${a.db ?? ''}:${b}`;
+    const other = used.get(key) ?? (a.type === 'X' ? used.get(whole) : [...used.entries()].find(([k]) => k.startsWith(`${whole}.`) || k === whole)?.[1]);
+    if (other) return [`${at}.s7: ${pt.s7} overlaps ${other}`];
     used.set(key, `${at} (${pt.name})`);
   }
   return [];

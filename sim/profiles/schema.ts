@@ -43,6 +43,7 @@ const pointSchema: JsonSchema = {
     scale: { type: 'number', not: { const: 0 }, default: 1, description: 'value = raw * scale.' },
     field: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$', description: 'HTTP: dotted path in the JSON document.' },
     writable: { type: 'boolean', description: 'HTTP: whether a POST may set it (default: echo points only).' },
+    s7: { type: 'string', minLength: 2, description: 'S7: address in S7 syntax (DB1,REAL0, I0.0, MW4); its type gives the encoding.' },
   },
 };
 
@@ -54,7 +55,7 @@ export const profileSchema: JsonSchema = {
     $schema: { type: 'string' },
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
-    protocol: { enum: ['modbus', 'http'] },
+    protocol: { enum: ['modbus', 'http', 's7'] },
     behaviour: { type: 'string', minLength: 1, description: 'A named behaviour (plant model in code) instead of points.' },
     options: { type: 'object', description: 'Options of the named behaviour.' },
     tickMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 100 },
@@ -93,6 +94,16 @@ export const profileSchema: JsonSchema = {
         errors: {
           type: 'array', default: [],
           items: { type: 'object', additionalProperties: false, required: ['path', 'status'], properties: { path: { type: 'string', pattern: '^/' }, status: { type: 'integer', minimum: 400, maximum: 599 } } },
+        },
+      },
+    },
+    s7: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        dbs: {
+          type: 'object', default: {}, additionalProperties: false,
+          patternProperties: { '^[0-9]+$': { type: 'integer', minimum: 1, maximum: 65536 } },
+          description: 'Data blocks by number with their size in bytes; grown to hold every point.',
         },
       },
     },

@@ -37,6 +37,8 @@ export interface ProfilePoint {
   field?: string;
   /** HTTP: whether a POST may set it (default true for echo points, false otherwise). */
   writable?: boolean;
+  /** S7: the address in S7 syntax (`DB1,REAL0`, `I0.0`, `MW4`); its type gives the encoding. */
+  s7?: string;
 }
 
 export interface ModbusExceptionRule {
@@ -50,7 +52,7 @@ export interface ModbusExceptionRule {
 export interface Profile {
   name: string;
   description?: string;
-  protocol: 'modbus' | 'http';
+  protocol: 'modbus' | 'http' | 's7';
   /** A named behaviour (a plant model in code) that plays the device instead of `points`. */
   behaviour?: string;
   /** Options for the named behaviour. */
@@ -64,4 +66,6 @@ export interface Profile {
   points: ProfilePoint[];
   modbus: { sizes: { holding: number; input: number; coil: number; discrete: number }; exceptions: ModbusExceptionRule[] };
   http: { path: string; errors: Array<{ path: string; status: number }> };
+  /** S7: data blocks by number with their size in bytes (grown to hold every point). */
+  s7: { dbs: Record<string, number> };
 }
