@@ -100,6 +100,14 @@ export class ModbusTcpServer {
     this.#faults = [];
   }
 
+  /**
+   * Answers one request PDU exactly as the TCP side would (faults, hang, delay included), for other
+   * transports of the same device (an RTU line). Null: no answer.
+   */
+  handle(unit: number, pdu: Uint8Array): ServerReply | Promise<ServerReply> {
+    return this.#handle(unit, pdu);
+  }
+
   #handle(unit: number, pdu: Uint8Array): ServerReply | Promise<ServerReply> {
     const fc = pdu[0];
     const pv = new DataView(pdu.buffer, pdu.byteOffset, pdu.byteLength);

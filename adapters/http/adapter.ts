@@ -1,6 +1,8 @@
 // Adapter kind `http`: a JSON client for one HTTP device (ESP32 relay, Tasmota, Shelly). The
-// simulator is wire-level: it starts the device on 127.0.0.1 and returns the real client aimed at it.
+// simulator is wire-level: it starts the device its profile describes (default the `device` preset)
+// on 127.0.0.1 and returns the real client aimed at it.
 import { peerLimitCounter } from '../../core/peer-limits.ts';
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import type { HttpDevice, HttpDeviceOptions } from './types.ts';
 
@@ -44,6 +46,14 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port (0 = any free port).' },
           apiKey: { type: 'string', 'x-secret': true, description: 'Key the simulated lab firmware expects (default: apiKey).' },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the shared lab plant.' },
+          profile: {
+            // An inline profile is checked by `fieldgate validate` with paths; a named or file profile when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
+            description: 'Device profile instead of a relay preset: a built-in name, a path to a profile JSON file (relative to the working directory), ' +
+              'or an inline profile; see docs/simulators.md. Files are checked when the simulator starts.',
+          },
         },
       },
     },
@@ -57,26 +67,16 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
   },
   async sim(raw, ctx) {
     const options = httpOptions(raw);
-    const [{ HttpDeviceClient }, { Esp32RelaySimulator }, { labPlant }] = await Promise.all([
-      import('./client.ts'),
-      import('../../sim/esp32-relay.ts'),
-      import('../../sim/plants/lab.ts'),
-    ]);
-    const plant = labPlant(ctx, { timeScale: options.sim.timeScale });
-    const device = ctx.world.get(
-      `sim:${ctx.id}`,
-      () => new Esp32RelaySimulator({
-        device: options.sim.device,
-        port: options.sim.port,
-        apiKey: options.sim.apiKey ?? options.apiKey,
-        plant,
-        now: () => ctx.clock.now(),
-      }),
-      (s) => s.close(),
-    );
-    const url = await device.start();
-    ctx.log.info(`simulated ${options.sim.device} relay listening on ${url}`);
-    const client = new HttpDeviceClient({ ...options, baseUrl: url, onOversize: oversizeCounter(ctx) });
+    const [{ HttpDeviceClient }, { startHttpSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/http-sim.ts')]);
+    const device = await startHttpSim(ctx, {
+      port: options.sim.port,
+      timeScale: options.sim.timeScale,
+      apiKey: options.sim.apiKey ?? options.apiKey,
+      // The relay presets are built-in profiles of the same names.
+      profile: options.sim.profile ?? options.sim.device,
+    });
+    ctx.log.info(`${device.label} listening on ${device.url}`);
+    const client = new HttpDeviceClient({ ...options, baseUrl: device.url, onOversize: oversizeCounter(ctx) });
     return { instance: client, close: () => client.close() };
   },
 });

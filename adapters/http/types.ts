@@ -27,6 +27,8 @@ export interface HttpDeviceOptions {
     apiKey?: string;
     /** Process seconds per clock second for the shared lab plant the relay switches. */
     timeScale: number;
+    /** Device profile (built-in name, file path or inline; sim/profiles); overrides `device`. */
+    profile?: string | Record<string, unknown>;
   };
 }
 

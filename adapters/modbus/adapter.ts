@@ -1,6 +1,8 @@
 // Adapter kind `modbus`: one Modbus link (TCP, or RTU over a serial port) shared by the plugins
-// bound to it. The simulator is the lab's NJ301 on loopback, and the adapter hands back the real
-// client connected to it, so the code under test is the production client.
+// bound to it. The simulator is the device its profile describes (default: the lab's NJ301) on
+// loopback, and the adapter hands back the real client connected to it, so the code under test is
+// the production client.
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter } from '../../core/plugin.ts';
 import { requireNodeFor } from '../../core/runtime-info.ts';
 import { peerLimitCounter } from '../../core/peer-limits.ts';
@@ -17,6 +19,8 @@ export interface ModbusSimOptions {
   taskMs: number;
   /** Name of the shared plant in the sim world (`plant:<name>`). */
   plant: string;
+  /** Device profile: built-in name, path to a profile file, or inline (sim/profiles). Default `nj301`. */
+  profile?: string | Record<string, unknown>;
 }
 
 export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' | 'port' | 'timeoutMs' | 'baudRate' | 'parity' | 'dataBits' | 'stopBits'>> &
@@ -24,7 +28,7 @@ export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' 
 
 export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
   kind: 'modbus',
-  description: 'A Modbus link (TCP or RTU) to one or more devices; the simulator is an Omron NJ301 lab PLC on loopback.',
+  description: 'A Modbus link (TCP or RTU) to one or more devices; the simulator plays a device profile on loopback (default: the lab\'s Omron NJ301).',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
@@ -42,13 +46,21 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
         type: 'object',
         additionalProperties: false,
         default: {},
-        description: 'The bundled NJ301 simulator (driver "sim").',
+        description: 'The simulated device (driver "sim"): a profile, by default the lab\'s NJ301.',
         properties: {
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port; 0 = any free port.' },
           unit: { type: 'integer', minimum: 0, maximum: 255, default: 1 },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second of the lab plant.' },
           taskMs: { type: 'integer', minimum: 1, default: 40, description: 'PLC task period.' },
           plant: { type: 'string', minLength: 1, default: 'lab', description: 'Shared plant name in the simulator world.' },
+          profile: {
+            // An inline profile is checked by `fieldgate validate` with paths; a named or file profile when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
+            description: 'Device profile: a built-in name (nj301, modbus-memory), a path to a profile JSON file (relative to the working directory), ' +
+              'or an inline profile; see docs/simulators.md. Default nj301. Files are checked when the simulator starts.',
+          },
         },
       },
     },
@@ -67,21 +79,11 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
-    const [{ SerialModbusClient }, { Nj301Simulator }, { labPlant }] = await Promise.all([
-      import('./client.ts'),
-      import('../../sim/nj301.ts'),
-      import('../../sim/plants/lab.ts'),
-    ]);
-    const plant = labPlant(ctx, { name: options.sim.plant, timeScale: options.sim.timeScale });
-    const plc = ctx.world.get(
-      `sim:${ctx.id}`,
-      () => new Nj301Simulator({ clock: ctx.clock, plant, port: options.sim.port, unit: options.sim.unit, taskMs: options.sim.taskMs, timeScale: plant.timeScale }),
-      (s) => s.close(),
-    );
-    await plc.start();
-    ctx.log.info(`NJ301 simulator listening on ${plc.address} (unit ${plc.unit})`);
+    const [{ SerialModbusClient }, { startModbusSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/modbus-sim.ts')]);
+    const device = await startModbusSim(ctx, options.sim);
+    ctx.log.info(`${device.label} listening on ${device.host}:${device.port}`);
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
+    const client = new SerialModbusClient({ ...options, transport: 'tcp', host: device.host, port: device.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     return { instance: client, close: () => client.close() };
   },
 });

@@ -2,6 +2,7 @@
 // loopback whose memory a production-line model drives; the adapter hands back the real client
 // connected to it. World keys: `sim:<adapterId>` (S7Server), `line:<name>` (ProductionLine).
 import { peerLimitCounter } from '../../core/peer-limits.ts';
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter } from '../../core/plugin.ts';
 import type { MachineConfig } from '../../sim/production-line.ts';
 import type { S7Client } from './types.ts';
@@ -16,6 +17,8 @@ export interface S7SimOptions {
   seed: number;
   /** Machines of the line; default three machines on I0.0..I0.2 with counters and power in DB1. */
   machines?: MachineConfig[];
+  /** A device profile (file path or inline, protocol "s7") played instead of the production line. */
+  profile?: string | Record<string, unknown>;
 }
 
 export interface S7AdapterOptions {
@@ -93,6 +96,14 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Model ms per clock ms.' },
           seed: { type: 'integer', default: 1 },
           machines: { type: 'array', items: machineSchema },
+          profile: {
+            // Inline profiles are checked by `fieldgate validate`; files when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
+            description: 'Play this device profile (protocol "s7": points at S7 addresses) instead of the production line: a path to a profile JSON file ' +
+              '(relative to the working directory) or an inline profile; see docs/simulators.md.',
+          },
         },
       },
     },
@@ -107,6 +118,13 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
+    if (options.sim.profile !== undefined) {
+      const [{ Nodes7Client }, { startS7ProfileSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/s7-sim.ts')]);
+      const device = await startS7ProfileSim(ctx, { port: options.sim.port, rack: options.rack, slot: options.slot, profile: options.sim.profile });
+      ctx.log.info(`${device.label} listening on ${device.address} (rack ${options.rack}, slot ${options.slot})`);
+      const client = new Nodes7Client({ ...options, host: device.host, port: device.port, clock: ctx.clock });
+      return { instance: client, close: () => client.close() };
+    }
     const [{ Nodes7Client }, { S7Server }, { ProductionLine }, { parseS7Address, s7ByteLength }] = await Promise.all([
       import('./client.ts'),
       import('../../sim/s7-server.ts'),
