@@ -23,6 +23,13 @@ export interface Published {
   payload: unknown;
 }
 
+export interface LoggedLine {
+  at: number;
+  level: string;
+  ns: string;
+  msg: string;
+}
+
 export interface ExpectContext {
   runtime: Runtime;
   clock: Clock;
@@ -30,6 +37,7 @@ export interface ExpectContext {
   api: string | null;
   apiKey?: string;
   published: readonly Published[];
+  logs: readonly LoggedLine[];
   /** Monotonic clock ms when the previous step ended (the default window of `published`). */
   stepStartedAt: number;
 }
@@ -103,6 +111,15 @@ export async function evaluate(a: Assertion, ctx: ExpectContext): Promise<Verdic
     const last = matching.at(-1);
     const v = compare(`messages on ${a.published}${a.payload === undefined ? '' : ` with ${show(a.payload)}`}`, matching.length, withDefaultMin(a));
     return last ? { ...v, seen: `${v.seen} (last: ${last.topic} ${show(last.payload)})` } : v;
+  }
+  if ('log' in a) {
+    const since = a.from !== undefined ? ctx.clock.monotonic() + a.from * 1000 : ctx.stepStartedAt;
+    const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+    const minLevel = levels.indexOf(a.level ?? 'info');
+    const re = new RegExp(a.log);
+    const hits = ctx.logs.filter((l) => l.at >= since && levels.indexOf(l.level) >= minLevel && re.test(`${l.ns}: ${l.msg}`));
+    const v = compare(`log lines matching /${a.log}/`, hits.length, withDefaultMin(a));
+    return hits.length ? { ...v, seen: `${v.seen} (last: ${clip(`${hits.at(-1)!.ns}: ${hits.at(-1)!.msg}`, 300)})` } : v;
   }
   if ('get' in a) {
     const r = await request(ctx, 'GET', a.get);

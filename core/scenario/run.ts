@@ -17,7 +17,7 @@ import type { AnyAdapterDefinition, AnyPluginDefinition } from '../plugin.ts';
 import { nodeDisk } from '../store/disk.ts';
 import { FaultyDisk as StoreFaultyDisk } from '../store/disk-faulty.ts';
 import { openStore } from '../store/open.ts';
-import { evaluate, request, show, type ExpectContext, type Published } from './expect.ts';
+import { evaluate, request, show, type ExpectContext, type LoggedLine, type Published } from './expect.ts';
 import { DeviceFaults, type DeviceFaultStep } from './faults.ts';
 import { loadScenario, ScenarioError } from './load.ts';
 import { ClockPump } from './pump.ts';
@@ -96,12 +96,15 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
   const fake = scenario.clock === 'real' ? null : new FakeClock(Math.floor(Date.now() / 1000) * 1000);
   const clock: Clock = fake ?? systemClock;
   const logTail: LogFields[] = [];
+  const logs: LoggedLine[] = [];
   const logRoot = new LogRoot({
     level: options.logLevel ?? 'info',
     format: 'json',
     now: () => clock.now(),
     write: (line) => {
       const rec = JSON.parse(line) as LogFields;
+      logs.push({ at: clock.monotonic(), level: String(rec.level), ns: String(rec.ns), msg: String(rec.msg) });
+      if (logs.length > KEEP_MESSAGES) logs.splice(0, logs.length - KEEP_MESSAGES);
       if (rec.level === 'warn' || rec.level === 'error' || rec.level === 'fatal') {
         logTail.push(rec);
         if (logTail.length > KEEP_LOG_LINES) logTail.shift();
@@ -140,7 +143,7 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
       published.push({ at: clock.monotonic(), topic, payload });
       if (published.length > KEEP_MESSAGES) published.splice(0, published.length - KEEP_MESSAGES);
     });
-    const ctx: ExpectContext = { runtime, clock, api: runtime.routes.address ?? null, apiKey: scenario.apiKey, published, stepStartedAt: clock.monotonic() };
+    const ctx: ExpectContext = { runtime, clock, api: runtime.routes.address ?? null, apiKey: scenario.apiKey, published, logs, stepStartedAt: clock.monotonic() };
     const faults = new DeviceFaults(runtime.world, clock);
     const t0 = clock.monotonic();
     const deadline = started + (options.timeoutMs ?? 600_000);

@@ -22,7 +22,8 @@ export type Assertion =
   | ({ sql: string } & Comparison)
   | { alarm: string; active: boolean }
   | ({ published: string; from?: number; payload?: unknown } & Comparison)
-  | { get: string; status: number; body?: unknown };
+  | { get: string; status: number; body?: unknown }
+  | ({ log: string; level?: 'debug' | 'info' | 'warn' | 'error'; from?: number } & Comparison);
 
 export type FaultName = 'offline' | 'hang' | 'slow' | 'power-cycle' | 'recover' | 'silent' | 'full' | 'read-only';
 
@@ -49,7 +50,7 @@ export interface Scenario {
 }
 
 export const STEP_KINDS = ['wait', 'command', 'http', 'fault', 'expect'] as const;
-export const ASSERTION_KINDS = ['state', 'heartbeat', 'plugin', 'health', 'store', 'history', 'rows', 'sql', 'alarm', 'published', 'get'] as const;
+export const ASSERTION_KINDS = ['state', 'heartbeat', 'plugin', 'health', 'store', 'history', 'rows', 'sql', 'alarm', 'published', 'get', 'log'] as const;
 export const DEVICE_FAULTS = ['offline', 'hang', 'slow', 'power-cycle', 'recover', 'silent'] as const;
 export const DISK_FAULTS = ['full', 'read-only', 'recover'] as const;
 
@@ -95,6 +96,10 @@ const assertion = byKey({
   published: {
     description: 'Messages published on the bus on a topic (MQTT-style + and # wildcards) in the last `from` seconds (default since the previous step); default min 1.',
     properties: { published: { type: 'string', minLength: 1 }, from: { type: 'number', maximum: 0 }, payload: { description: 'Keep only messages whose payload contains this (objects: these keys with these values).' }, ...comparison },
+  },
+  log: {
+    description: 'Gateway log lines matching a regular expression (at `level` or above, default info) since the previous step or in the last `from` seconds; default min 1.',
+    properties: { log: { type: 'string', minLength: 1, format: 'regex' }, level: { enum: ['debug', 'info', 'warn', 'error'] }, from: { type: 'number', maximum: 0 }, ...comparison },
   },
   get: { description: 'An HTTP GET on the gateway\'s API answers this status (and a body containing `body`).', properties: { get: { type: 'string', pattern: '^/' }, status: { type: 'integer', minimum: 100, maximum: 599 }, body: {} }, required: ['status'] },
 });
