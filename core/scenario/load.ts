@@ -36,12 +36,16 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!parsed.ok) throw new ScenarioError(file, [`${file}:${parsed.line}:${parsed.column}: ${parsed.message}`]);
   const data = parsed.value;
   const compiled = compileManifestSchema(scenarioSchema);
-  const issues = [...ruleIssues(data)];
+  const rules = [...ruleIssues(data)];
+  const issues = [...rules];
   if (!compiled.validate(data)) {
-    const failed = new Set<string>();
-    issues.unshift(...formatSchemaErrors(compiled.validate.errors ?? [], { data, envVars: new Map(), failed }));
+    // A step that does two things (or none) gets one line, not the schema's noise about each half.
+    const confused = new Set(rules.filter((r) => /^steps\[\d+\]: /.test(r)).map((r) => r.slice(0, r.indexOf(':'))));
+    const schemaIssues = formatSchemaErrors(compiled.validate.errors ?? [], { data, envVars: new Map(), failed: new Set() });
+    issues.push(...schemaIssues.filter((line) => ![...confused].some((c) => line.startsWith(c))));
   }
-  if (issues.length) throw new ScenarioError(file, [...new Set(issues)]);
+  const stepOf = (line: string) => Number(/^steps\[(\d+)\]/.exec(line)?.[1] ?? -1);
+  if (issues.length) throw new ScenarioError(file, [...new Set(issues)].sort((a, b) => stepOf(a) - stepOf(b)));
   return data as Scenario;
 }
 
@@ -52,7 +56,8 @@ function* ruleIssues(data: unknown): Generator<string> {
     const at = (...more: PathSegment[]) => formatPath(['steps', i, ...more]);
     const kinds = STEP_KINDS.filter((k) => k in step);
     if (kinds.length !== 1) {
-      yield `${at()}: ${kinds.length ? `has ${kinds.join(' and ')}; a step does one thing` : `says nothing to do (give one of: ${STEP_KINDS.join(', ')})`}`;
+      const keys = Object.keys(step).filter((k) => k !== 'name');
+      yield `${at()}: ${kinds.length ? `has ${kinds.join(' and ')}; a step does one thing` : `says nothing to do (${keys.length ? `unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => JSON.stringify(k)).join(', ')}; ` : ''}give one of: ${STEP_KINDS.join(', ')})`}`;
       continue;
     }
     if (kinds[0] === 'fault') {

@@ -166,8 +166,10 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
           result.failure = { message: logRoot.mask(errorMessage(err)) };
         }
         if (result.failure) {
-          const lines = logTail.slice(Math.max(0, Math.min(logMark, logTail.length - 10)));
-          result.failure.log = lines.slice(-10).map((l) => `${l.level} ${l.ns}: ${String(l.msg)}`);
+          // The warnings since the step began, or the last few before it when it brought none.
+          const since = logTail.slice(Math.min(logMark, logTail.length));
+          const lines = since.length ? since.slice(-10) : logTail.slice(-3);
+          result.failure.log = lines.map((l) => `${l.level} ${l.ns}: ${String(l.msg)}`);
           failed = true;
         }
         result.virtualMs = clock.monotonic() - virtualStart;
