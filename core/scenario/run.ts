@@ -61,6 +61,10 @@ export interface RunOptions {
 
 // Poll period of `expect` in virtual ms: every plugin here polls at 100 ms or slower.
 const POLL_MS = 100;
+// Assertions that go through the HTTP API poll more gently, and never faster than REAL_FLOOR_MS in
+// real time: the API's rate limit counts real time, and a scenario must not trip it by itself.
+const HTTP_POLL_MS = 500;
+const REAL_FLOOR_MS = 150;
 const KEEP_LOG_LINES = 200;
 const KEEP_MESSAGES = 50_000;
 
@@ -232,10 +236,16 @@ async function execute(step: Step, d: StepDeps): Promise<Failure | null> {
     return null;
   }
   const { expect: assertion, within = 0, for: holdFor = 0 } = step;
+  const overHttp = 'get' in assertion || 'alarm' in assertion;
+  const pause = async (left: number) => {
+    const virtual = d.clock.sleep(Math.min(overHttp ? HTTP_POLL_MS : POLL_MS, left));
+    if (overHttp) await Promise.all([virtual, new Promise((r) => setTimeout(r, REAL_FLOOR_MS))]);
+    else await virtual;
+  };
   const until = d.clock.monotonic() + within * 1000;
   let verdict = await evaluate(assertion, d.ctx);
   while (!verdict.ok && d.clock.monotonic() < until) {
-    await d.clock.sleep(Math.min(POLL_MS, until - d.clock.monotonic()));
+    await pause(until - d.clock.monotonic());
     verdict = await evaluate(assertion, d.ctx);
   }
   if (!verdict.ok) {
@@ -244,7 +254,7 @@ async function execute(step: Step, d: StepDeps): Promise<Failure | null> {
   const heldFrom = d.clock.monotonic();
   const holdUntil = heldFrom + holdFor * 1000;
   while (d.clock.monotonic() < holdUntil) {
-    await d.clock.sleep(Math.min(POLL_MS, holdUntil - d.clock.monotonic()));
+    await pause(holdUntil - d.clock.monotonic());
     verdict = await evaluate(assertion, d.ctx);
     if (!verdict.ok) {
       const after = ((d.clock.monotonic() - heldFrom) / 1000).toFixed(1);
