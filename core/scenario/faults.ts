@@ -49,8 +49,12 @@ function hooksOf(sim: unknown, clock: Clock): Hooks {
   const hangFn = fn(sim, 'hang');
   const resume = fn(sim, 'resume');
   const hangTarget = hasBoolean(sim, 'hung') ? sim : hasBoolean(server, 'hung') ? server : null;
+  // The Modbus and S7 servers' request faults: `timeout` is "never answer" until clearFaults().
+  const faultFn = fn(sim, 'fault');
+  const clearFaults = fn(sim, 'clearFaults');
   const hang = hangFn && resume ? (on: boolean) => (on ? call(hangFn) : call(resume))
     : hangTarget ? async (on: boolean) => void ((hangTarget as Sim).hung = on)
+    : faultFn && clearFaults ? (on: boolean) => (on ? call(faultFn, { kind: 'timeout' }) : call(clearFaults))
     : null;
   const slowFn = fn(sim, 'slow');
   const faults = (sim as Sim).faults;
@@ -141,10 +145,22 @@ export class DeviceFaults {
           return `${step.device} (${kind}): ${step.box} stopped sending`;
         case 'recover': {
           const undone: string[] = [];
-          if (state.offline && hooks.offline) await hooks.offline(false), undone.push('back online');
-          if (state.hang && hooks.hang) await hooks.hang(false), undone.push('answering');
-          if (state.slow && hooks.slow) await hooks.slow(0), undone.push('answering at once');
-          for (const box of state.silent) await hooks.silent?.(box, false), undone.push(`${box} sending`);
+          if (state.offline && hooks.offline) {
+            await hooks.offline(false);
+            undone.push('back online');
+          }
+          if (state.hang && hooks.hang) {
+            await hooks.hang(false);
+            undone.push('answering');
+          }
+          if (state.slow && hooks.slow) {
+            await hooks.slow(0);
+            undone.push('answering at once');
+          }
+          for (const box of state.silent) {
+            await hooks.silent?.(box, false);
+            undone.push(`${box} sending`);
+          }
           this.#active.delete(step.device);
           return `${step.device} (${kind}) recovered${undone.length ? `: ${undone.join(', ')}` : ' (no fault was active)'}`;
         }

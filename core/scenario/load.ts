@@ -40,7 +40,7 @@ export function parseScenario(text: string, file: string): Scenario {
   const issues = [...rules];
   if (!compiled.validate(data)) {
     // A step that does two things (or none) gets one line, not the schema's noise about each half.
-    const confused = new Set(rules.filter((r) => /^steps\[\d+\]: /.test(r)).map((r) => r.slice(0, r.indexOf(':'))));
+    const confused = new Set(rules.filter((r) => /^steps\[\d+\](\.expect)?: (has|says|asserts) /.test(r)).map((r) => r.slice(0, r.indexOf(':'))));
     const schemaIssues = formatSchemaErrors(compiled.validate.errors ?? [], { data, envVars: new Map(), failed: new Set() });
     issues.push(...schemaIssues.filter((line) => ![...confused].some((c) => line.startsWith(c))));
   }
@@ -77,6 +77,7 @@ function* ruleIssues(data: unknown): Generator<string> {
       } else if (akinds[0] === 'state' || akinds[0] === 'sql') {
         if (!['equals', 'approx', 'min', 'max', 'exists'].some((k) => k in a)) yield `${at('expect')}: give what the value must be (equals, approx, min, max${akinds[0] === 'state' ? ' or exists' : ''})`;
       }
+      if (akinds[0] === 'sql' && typeof a.sql === 'string' && !/^\s*(select|with)\b/i.test(a.sql)) yield `${at('expect', 'sql')}: must be a read-only query (SELECT or WITH)`;
       if ('tolerance' in a && !('approx' in a)) yield `${at('expect', 'tolerance')}: only meaningful with "approx"`;
     }
   }

@@ -91,7 +91,7 @@ const assertion = byKey({
     description: 'The number of history records of a series between from and to (seconds relative to now, default the last 60 s); default min 1.',
     properties: { rows: { type: 'string', minLength: 1 }, from: { type: 'number', maximum: 0 }, to: { type: 'number', maximum: 0 }, where: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } }, ...comparison },
   },
-  sql: { description: 'The first column of the first row of a read-only query on the state store.', properties: { sql: { type: 'string', minLength: 1, pattern: '^\\s*(?:[Ss][Ee][Ll][Ee][Cc][Tt]|[Ww][Ii][Tt][Hh])\\b' }, ...comparison } },
+  sql: { description: 'The first column of the first row of a read-only query on the state store.', properties: { sql: { type: 'string', minLength: 1 }, ...comparison } },
   alarm: { description: 'An alarm of GET /api/alarms (id, `*` wildcards allowed) is active or not.', properties: { alarm: { type: 'string', minLength: 1 }, active: { type: 'boolean' } }, required: ['active'] },
   published: {
     description: 'Messages published on the bus on a topic (MQTT-style + and # wildcards) in the last `from` seconds (default since the previous step); default min 1.',
