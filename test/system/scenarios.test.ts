@@ -11,22 +11,25 @@ const CLI = 'bin/fieldgate.ts';
 const shipped = readdirSync(join(repoRoot, 'scenarios')).filter((f) => f.endsWith('.json')).sort().map((f) => `scenarios/${f}`);
 const BROKEN = 'test/fixtures/scenarios/broken.json';
 const INVALID = 'test/fixtures/scenarios/invalid.json';
+const REAL_CLOCK = 'test/fixtures/scenarios/real-clock.json';
 
-test('every scenario in scenarios/ passes (TAP on stdout, exit 0)', { timeout: 240_000 }, async () => {
+test('every scenario in scenarios/ passes (TAP on stdout, exit 0), and one on the real clock', { timeout: 240_000 }, async () => {
   assert.ok(shipped.length >= 4, `the seed scenarios are there: ${shipped.join(', ')}`);
   const started = Date.now();
-  const r = await runTs(CLI, ['test', ...shipped]);
+  const r = await runTs(CLI, ['test', ...shipped, REAL_CLOCK]);
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /^TAP version 14$/m);
   for (const [i, file] of shipped.entries()) {
     const name = (JSON.parse(readFileSync(join(repoRoot, file), 'utf8')) as { name: string }).name;
     assert.match(r.stdout, new RegExp(`^ok ${i + 1} - ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} # time=\\d+ms$`, 'm'), `${file} passed`);
   }
+  assert.match(r.stdout, new RegExp(`^ok ${shipped.length + 1} - the example on the real clock # time=\\d+ms$`, 'm'));
   assert.doesNotMatch(r.stdout, /not ok/);
-  assert.match(r.stdout, new RegExp(`^1\\.\\.${shipped.length}$`, 'm'));
-  assert.match(r.stdout, new RegExp(`# ${shipped.length}/${shipped.length} scenario\\(s\\) passed`));
+  const n = shipped.length + 1;
+  assert.match(r.stdout, new RegExp(`^1\\.\\.${n}$`, 'm'));
+  assert.match(r.stdout, new RegExp(`# ${n}/${n} scenario\\(s\\) passed`));
   // A few seconds each in real time, though they span minutes of virtual time.
-  const perScenario = (Date.now() - started) / shipped.length / 1000;
+  const perScenario = (Date.now() - started) / n / 1000;
   assert.ok(perScenario < 20, `${perScenario.toFixed(1)} s per scenario`);
 });
 
