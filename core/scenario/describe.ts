@@ -25,6 +25,7 @@ export function describeAssertion(a: Assertion): string {
   if ('sql' in a) return `${a.sql}${cmp(a)}`;
   if ('alarm' in a) return `alarm ${a.alarm} ${a.active ? 'active' : 'not active'}`;
   if ('published' in a) return `published on ${a.published}${cmp(a, ' >= 1')}`;
+  if ('mqtt' in a) return `MQTT messages on ${a.mqtt}${cmp(a, ' >= 1')}`;
   if ('log' in a) return `log /${a.log}/${cmp(a, ' >= 1')}`;
   return `GET ${a.get} → ${a.status}`;
 }

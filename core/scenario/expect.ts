@@ -37,9 +37,14 @@ export interface ExpectContext {
   api: string | null;
   apiKey?: string;
   published: readonly Published[];
+  /** Messages from the scenario's MQTT broker, when it names one. */
+  mqtt: readonly Published[] | null;
   logs: readonly LoggedLine[];
-  /** Monotonic clock ms when the previous step ended (the default window of `published`). */
-  stepStartedAt: number;
+  /**
+   * Monotonic clock ms when the previous step began: the default window of `published`, `mqtt`
+   * and `log` (what a command causes can happen before its HTTP answer arrives).
+   */
+  windowStart: number;
 }
 
 // Bodies of GETs a scenario reads (alarms, a route): generous for JSON, bounded all the same.
@@ -107,15 +112,13 @@ export async function evaluate(a: Assertion, ctx: ExpectContext): Promise<Verdic
     return compare(`${a.sql}`, first, a);
   }
   if ('alarm' in a) return alarm(a, ctx);
-  if ('published' in a) {
-    const since = a.from !== undefined ? ctx.clock.monotonic() + a.from * 1000 : ctx.stepStartedAt;
-    const matching = ctx.published.filter((m) => m.at >= since && topicMatches(a.published, m.topic) && (a.payload === undefined || contains(m.payload, a.payload)));
-    const last = matching.at(-1);
-    const v = compare(`messages on ${a.published}${a.payload === undefined ? '' : ` with ${show(a.payload)}`}`, matching.length, withDefaultMin(a));
-    return last ? { ...v, seen: `${v.seen} (last: ${last.topic} ${show(last.payload)})` } : v;
+  if ('published' in a) return messages(a.published, a, ctx.published, ctx, 'messages');
+  if ('mqtt' in a) {
+    if (!ctx.mqtt) return { ok: false, expected: `MQTT messages on ${a.mqtt}`, seen: 'the scenario names no MQTT broker (add "mqtt": { "url": ... })' };
+    return messages(a.mqtt, a, ctx.mqtt, ctx, 'MQTT messages');
   }
   if ('log' in a) {
-    const since = a.from !== undefined ? ctx.clock.monotonic() + a.from * 1000 : ctx.stepStartedAt;
+    const since = a.from !== undefined ? ctx.clock.monotonic() + a.from * 1000 : ctx.windowStart;
     const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
     const minLevel = levels.indexOf(a.level ?? 'info');
     const re = new RegExp(a.log);
@@ -134,6 +137,17 @@ export async function evaluate(a: Assertion, ctx: ExpectContext): Promise<Verdic
     };
   }
   return { ok: false, expected: 'a known assertion', seen: show(a) };
+}
+
+function messages(filter: string, a: { from?: number; payload?: unknown } & Comparison, list: readonly Published[], ctx: ExpectContext, what: string): Verdict {
+  const since = a.from !== undefined ? ctx.clock.monotonic() + a.from * 1000 : ctx.windowStart;
+  const matching = list.filter((m) => m.at >= since && topicMatches(filter, m.topic) && (a.payload === undefined || contains(m.payload, a.payload)));
+  const last = matching.at(-1);
+  const v = compare(`${what} on ${filter}${a.payload === undefined ? '' : ` with ${show(a.payload)}`}`, matching.length, withDefaultMin(a));
+  if (last) return { ...v, seen: `${v.seen} (last: ${last.topic} ${show(last.payload)})` };
+  // Nothing matched: say what did arrive in the window, so a wrong topic or payload is visible.
+  const other = list.filter((m) => m.at >= since).slice(-5).map((m) => `${m.topic} ${show(m.payload)}`);
+  return { ...v, seen: `${v.seen}${other.length ? ` (other messages: ${other.join('; ')})` : ` (no ${what} at all in the window)`}` };
 }
 
 async function alarm(a: { alarm: string; active: boolean }, ctx: ExpectContext): Promise<Verdict> {

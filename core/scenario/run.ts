@@ -21,6 +21,8 @@ import { evaluate, request, show, type ExpectContext, type LoggedLine, type Publ
 import { DeviceFaults, type DeviceFaultStep } from './faults.ts';
 import { loadScenario, ScenarioError } from './load.ts';
 import { ClockPump } from './pump.ts';
+import { interpolate } from '../manifest/interpolate.ts';
+import type { MqttWatch } from './mqtt-watch.ts';
 import type { Scenario, Step } from './schema.ts';
 import { describeStep } from './describe.ts';
 
@@ -126,6 +128,7 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
   const historyDisk = new HistoryFaultyDisk();
   const bus = new Bus();
   let runtime: Runtime | null = null;
+  let mqtt: MqttWatch | null = null;
   const steps: StepResult[] = [];
   try {
     try {
@@ -142,12 +145,23 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
       return fail(name, `cannot start ${manifest.name}: ${logRoot.mask(errorMessage(err))}`);
     }
 
+    if (scenario.mqtt) {
+      const resolved = interpolate(scenario.mqtt, env);
+      if (resolved.issues.length) return fail(name, `mqtt: ${resolved.issues.join('; ')}`);
+      try {
+        const { watchMqtt } = await import('./mqtt-watch.ts');
+        mqtt = await watchMqtt(resolved.value as NonNullable<Scenario['mqtt']>, clock);
+      } catch (err) {
+        return fail(name, errorMessage(err));
+      }
+    }
     const published: Published[] = [];
     bus.subscribe('#', (payload, topic) => {
       published.push({ at: clock.monotonic(), topic, payload });
       if (published.length > KEEP_MESSAGES) published.splice(0, published.length - KEEP_MESSAGES);
     });
-    const ctx: ExpectContext = { runtime, clock, api: runtime.routes.address ?? null, apiKey: scenario.apiKey, published, logs, stepStartedAt: clock.monotonic() };
+    const ctx: ExpectContext = { runtime, clock, api: runtime.routes.address ?? null, apiKey: scenario.apiKey, published, mqtt: mqtt?.messages ?? null, logs, windowStart: clock.monotonic() };
+    let previousStart = clock.monotonic();
     const faults = new DeviceFaults(runtime.world, clock);
     const t0 = clock.monotonic();
     const deadline = started + (options.timeoutMs ?? 600_000);
@@ -159,6 +173,8 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
       if (!failed) {
         const realStart = performance.now();
         const virtualStart = clock.monotonic();
+        ctx.windowStart = previousStart;
+        previousStart = virtualStart;
         const logMark = logTail.length;
         try {
           const failure = await withBudget(execute(step, { ctx, faults, clock, storeDisk, historyDisk }), deadline - performance.now());
@@ -178,13 +194,13 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
         }
         result.virtualMs = clock.monotonic() - virtualStart;
         result.realMs = performance.now() - realStart;
-        ctx.stepStartedAt = clock.monotonic();
       }
       steps.push(result);
       options.onStep?.(result, scenario.steps.length);
     }
     return { file, name, ok: !failed, steps, realMs: performance.now() - started };
   } finally {
+    await mqtt?.close();
     await runtime?.stop().catch(() => {});
     await pump?.stop();
     await rm(dataDir, { recursive: true, force: true });

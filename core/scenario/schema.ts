@@ -22,6 +22,7 @@ export type Assertion =
   | ({ sql: string } & Comparison)
   | { alarm: string; active: boolean }
   | ({ published: string; from?: number; payload?: unknown } & Comparison)
+  | ({ mqtt: string; from?: number; payload?: unknown } & Comparison)
   | { get: string; status: number; body?: unknown }
   | ({ log: string; level?: 'debug' | 'info' | 'warn' | 'error'; from?: number } & Comparison);
 
@@ -44,13 +45,15 @@ export interface Scenario {
   clock: 'virtual' | 'real';
   env: Record<string, string>;
   apiKey?: string;
+  /** A broker to watch (what the gateway's MQTT bridge published): `${VAR}` references are read from the environment. */
+  mqtt?: { url: string; topics: string[]; username?: string; password?: string };
   /** Virtual seconds per real second at most (virtual clock only). */
   maxSpeed: number;
   steps: Step[];
 }
 
 export const STEP_KINDS = ['wait', 'command', 'http', 'fault', 'expect'] as const;
-export const ASSERTION_KINDS = ['state', 'heartbeat', 'plugin', 'health', 'store', 'history', 'rows', 'sql', 'alarm', 'published', 'get', 'log'] as const;
+export const ASSERTION_KINDS = ['state', 'heartbeat', 'plugin', 'health', 'store', 'history', 'rows', 'sql', 'alarm', 'published', 'mqtt', 'get', 'log'] as const;
 export const DEVICE_FAULTS = ['offline', 'hang', 'slow', 'power-cycle', 'recover', 'silent'] as const;
 export const DISK_FAULTS = ['full', 'read-only', 'recover'] as const;
 
@@ -94,12 +97,16 @@ const assertion = byKey({
   sql: { description: 'The first column of the first row of a read-only query on the state store.', properties: { sql: { type: 'string', minLength: 1 }, ...comparison } },
   alarm: { description: 'An alarm of GET /api/alarms (id, `*` wildcards allowed) is active or not.', properties: { alarm: { type: 'string', minLength: 1 }, active: { type: 'boolean' } }, required: ['active'] },
   published: {
-    description: 'Messages published on the bus on a topic (MQTT-style + and # wildcards) in the last `from` seconds (default since the previous step); default min 1.',
+    description: 'Messages published on the bus on a topic (MQTT-style + and # wildcards) in the last `from` seconds (default since the previous step began); default min 1.',
     properties: { published: { type: 'string', minLength: 1 }, from: { type: 'number', maximum: 0 }, payload: { description: 'Keep only messages whose payload contains this (objects: these keys with these values).' }, ...comparison },
   },
   log: {
-    description: 'Gateway log lines matching a regular expression (at `level` or above, default info) since the previous step or in the last `from` seconds; default min 1.',
+    description: 'Gateway log lines matching a regular expression (at `level` or above, default info) since the previous step began or in the last `from` seconds; default min 1.',
     properties: { log: { type: 'string', minLength: 1, format: 'regex' }, level: { enum: ['debug', 'info', 'warn', 'error'] }, from: { type: 'number', maximum: 0 }, ...comparison },
+  },
+  mqtt: {
+    description: 'Messages received from the scenario\'s `mqtt` broker on a topic filter since the previous step began (or the last `from` seconds); JSON payloads parsed; default min 1.',
+    properties: { mqtt: { type: 'string', minLength: 1 }, from: { type: 'number', maximum: 0 }, payload: {}, ...comparison },
   },
   get: { description: 'An HTTP GET on the gateway\'s API answers this status (and a body containing `body`).', properties: { get: { type: 'string', pattern: '^/' }, status: { type: 'integer', minimum: 100, maximum: 599 }, body: {} }, required: ['status'] },
 });
@@ -158,6 +165,18 @@ export const scenarioSchema: JsonSchema = {
     clock: { enum: ['virtual', 'real'], default: 'virtual', description: 'virtual: a fake clock driven as fast as the gateway keeps up; real: wall-clock time.' },
     env: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Variables for the manifest\'s ${VAR} references (over the process environment).' },
     apiKey: { type: 'string', description: 'Sent as x-api-key with command, http and get.' },
+    mqtt: {
+      type: 'object',
+      description: 'An MQTT broker to watch for `mqtt` assertions (the one the manifest\'s MQTT bridge publishes to). ${VAR} references are read from the environment and `env`.',
+      properties: {
+        url: { type: 'string', minLength: 1 },
+        topics: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: ['#'] },
+        username: { type: 'string' },
+        password: { type: 'string' },
+      },
+      required: ['url'],
+      additionalProperties: false,
+    },
     maxSpeed: { type: 'number', minimum: 1, maximum: 10_000, default: 50, description: 'Virtual clock: at most this many virtual seconds per real second.' },
     steps: { type: 'array', items: { $ref: '#/$defs/step' }, minItems: 1 },
   },

@@ -6,12 +6,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, runTs } from '../helpers/spawn.ts';
+import { mosquittoSkip, startMosquitto } from '../helpers/mosquitto.ts';
 
 const CLI = 'bin/fieldgate.ts';
 const shipped = readdirSync(join(repoRoot, 'scenarios')).filter((f) => f.endsWith('.json')).sort().map((f) => `scenarios/${f}`);
 const BROKEN = 'test/fixtures/scenarios/broken.json';
 const INVALID = 'test/fixtures/scenarios/invalid.json';
 const REAL_CLOCK = 'test/fixtures/scenarios/real-clock.json';
+const MQTT = 'test/fixtures/scenarios/mqtt.json';
 
 test('every scenario in scenarios/ passes (TAP on stdout, exit 0), and one on the real clock', { timeout: 240_000 }, async () => {
   assert.ok(shipped.length >= 4, `the seed scenarios are there: ${shipped.join(', ')}`);
@@ -81,4 +83,20 @@ test('the same failure as JUnit XML in --out, with progress lines on stdout', { 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('mqtt assertions see what the gateway\'s bridge published to a real broker (mosquitto)', { skip: mosquittoSkip, timeout: 120_000 }, async () => {
+  const broker = await startMosquitto();
+  try {
+    const r = await runTs(CLI, ['test', MQTT], { env: { MQTT_URL: broker.url } });
+    assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /^ {4}ok 3 - \[t=[\d.]+ s\] expect MQTT messages on lab\/setpoint >= 1 within 5 s$/m);
+    assert.match(r.stdout, /^ok 1 - plc-remote-lab over MQTT # time=\d+ms$/m);
+  } finally {
+    await broker.stop();
+  }
+  // Without a broker at that address the scenario cannot run, and says why.
+  const r = await runTs(CLI, ['test', MQTT], { env: { MQTT_URL: broker.url } });
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /cannot connect to the scenario's MQTT broker mqtt:\/\/127\.0\.0\.1:\d+/);
 });
