@@ -158,7 +158,12 @@ export function usageFor(command: string | undefined): string {
     const m = /^ {2}(\S+)/.exec(optionLines[i]);
     if (!m) continue;
     const name = m[1];
-    const relevant = flags.has(name) || name === command || optionLines[i].includes(`${command}:`);
+    // An option shared by name (--timeout) is described per command: `test: ...`, `doctor: ...`.
+    const owner = /^ {2}\S+(?: \S+)? +([a-z]+): /.exec(optionLines[i])?.[1];
+    let text = optionLines[i];
+    for (let j = i + 1; optionLines[j]?.startsWith('      '); j++) text += optionLines[j];
+    const foreign = owner !== undefined && owner !== command && (COMMANDS as readonly string[]).includes(owner) && !text.includes(`${command}:`);
+    const relevant = !foreign && (flags.has(name) || name === command || optionLines[i].includes(`${command}:`));
     if (!relevant) continue;
     options.push(optionLines[i]);
     while (optionLines[i + 1]?.startsWith('      ')) options.push(optionLines[++i]);

@@ -7,7 +7,8 @@ const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 /** The TAP point of one step, indented as a subtest, with a YAML block when it failed. */
 export function tapStep(r: StepResult): string {
   const head = `    ${r.status === 'failed' ? 'not ok' : 'ok'} ${r.index + 1} - [t=${r.at.toFixed(1)} s] ${tapEscape(r.title)}${r.status === 'skipped' ? ' # SKIP an earlier step failed' : ''}`;
-  if (r.status !== 'failed' || !r.failure) return head;
+  const note = r.note ? `\n    # ${r.note.replace(/\n/g, ' ')}` : '';
+  if (r.status !== 'failed' || !r.failure) return head + note;
   const f = r.failure;
   const yaml = ['      ---', `      step: ${r.index + 1}`, `      message: ${yamlString(f.message)}`];
   if (f.expected !== undefined) yaml.push(`      expected: ${yamlString(f.expected)}`);
@@ -66,7 +67,8 @@ export function junitReport(results: readonly ScenarioResult[]): string {
     for (const step of r.steps) {
       const name = `${step.index + 1}. ${step.title}`;
       const open = `    <testcase name="${xml(name)}" classname="${xml(r.name)}" time="${s(step.realMs)}">`;
-      if (step.status === 'passed') out.push(`${open.slice(0, -1)}/>`);
+      if (step.status === 'passed' && step.note) out.push(open, `      <system-out>${xml(step.note)}</system-out>`, '    </testcase>');
+      else if (step.status === 'passed') out.push(`${open.slice(0, -1)}/>`);
       else if (step.status === 'skipped') out.push(open, '      <skipped message="an earlier step failed"/>', '    </testcase>');
       else {
         const f = step.failure!;
@@ -90,7 +92,8 @@ export function junitReport(results: readonly ScenarioResult[]): string {
 export function progressLine(r: StepResult, total: number): string {
   const mark = r.status === 'passed' ? 'ok  ' : r.status === 'failed' ? 'FAIL' : 'skip';
   const detail = r.status === 'failed' && r.failure ? `\n         ${r.failure.message}` : '';
-  return `  [${r.index + 1}/${total}] t=${r.at.toFixed(1).padStart(6)} s  ${mark} ${r.title}${r.status === 'skipped' ? '' : ` (${s(r.realMs)} s real)`}${detail}`;
+  const note = r.note ? `\n         ${r.note}` : '';
+  return `  [${r.index + 1}/${total}] t=${r.at.toFixed(1).padStart(6)} s  ${mark} ${r.title}${r.status === 'skipped' ? '' : ` (${s(r.realMs)} s real)`}${note}${detail}`;
 }
 
 function tapEscape(text: string): string {

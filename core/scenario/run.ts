@@ -34,6 +34,8 @@ export interface StepResult {
   at: number;
   virtualMs: number;
   realMs: number;
+  /** What a fault step did, in the simulator's terms. */
+  note?: string;
   /** Filled when failed. */
   failure?: { message: string; expected?: string; seen?: string; log?: string[] };
 }
@@ -177,7 +179,7 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
         previousStart = virtualStart;
         const logMark = logTail.length;
         try {
-          const failure = await withBudget(execute(step, { ctx, faults, clock, storeDisk, historyDisk }), deadline - performance.now());
+          const failure = await withBudget(execute(step, { ctx, faults, clock, storeDisk, historyDisk, note: (n) => (result.note = n) }), deadline - performance.now());
           if (!failure && pump?.error) throw new Error(`a timer callback threw: ${errorMessage(pump.error)}`);
           result.status = failure ? 'failed' : 'passed';
           if (failure) result.failure = failure;
@@ -213,6 +215,7 @@ interface StepDeps {
   clock: Clock;
   storeDisk: StoreFaultyDisk;
   historyDisk: HistoryFaultyDisk;
+  note: (text: string) => void;
 }
 
 type Failure = NonNullable<StepResult['failure']>;
@@ -236,19 +239,18 @@ async function execute(step: Step, d: StepDeps): Promise<Failure | null> {
   if ('fault' in step) {
     if ('disk' in step) {
       const disks = step.disk === 'both' ? ['store', 'history'] : [step.disk];
+      const code = step.fault === 'full' ? 'ENOSPC' : 'EROFS';
       for (const disk of disks) {
         if (step.fault === 'recover') {
           if (disk === 'store') d.storeDisk.heal();
           else d.historyDisk.clearFault();
-        } else {
-          const code = step.fault === 'full' ? 'ENOSPC' : 'EROFS';
-          if (disk === 'store') d.storeDisk.fail(code);
-          else d.historyDisk.setFault(code);
-        }
+        } else if (disk === 'store') d.storeDisk.fail(code);
+        else d.historyDisk.setFault(code);
       }
+      d.note(step.fault === 'recover' ? `${disks.join(' and ')} disk writable again` : `every write to the ${disks.join(' and ')} disk fails with ${code}`);
       return null;
     }
-    await d.faults.apply(step as DeviceFaultStep);
+    d.note(await d.faults.apply(step as DeviceFaultStep));
     return null;
   }
   const { expect: assertion, within = 0, for: holdFor = 0 } = step;

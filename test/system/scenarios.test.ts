@@ -14,6 +14,7 @@ const BROKEN = 'test/fixtures/scenarios/broken.json';
 const INVALID = 'test/fixtures/scenarios/invalid.json';
 const REAL_CLOCK = 'test/fixtures/scenarios/real-clock.json';
 const MQTT = 'test/fixtures/scenarios/mqtt.json';
+const UNSUPPORTED = 'test/fixtures/scenarios/unsupported-fault.json';
 
 test('every scenario in scenarios/ passes (TAP on stdout, exit 0), and one on the real clock', { timeout: 240_000 }, async () => {
   assert.ok(shipped.length >= 4, `the seed scenarios are there: ${shipped.join(', ')}`);
@@ -36,11 +37,11 @@ test('every scenario in scenarios/ passes (TAP on stdout, exit 0), and one on th
 });
 
 test('a broken scenario fails with the step, what was expected and what was seen; an invalid one names each problem (TAP)', { timeout: 120_000 }, async () => {
-  const r = await runTs(CLI, ['test', BROKEN, INVALID]);
+  const r = await runTs(CLI, ['test', BROKEN, INVALID, UNSUPPORTED]);
   assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
   const tap = r.stdout;
   assert.match(tap, /^ {4}ok 1 - \[t=[\d.]+ s\] expect state plc_connected = true within 5 s$/m);
-  assert.match(tap, /^ {4}ok 2 - \[t=[\d.]+ s\] device plc offline$/m);
+  assert.match(tap, /^ {4}ok 2 - \[t=[\d.]+ s\] device plc offline\n {4}# plc \(Nj301Simulator\) is offline$/m);
   assert.match(tap, /^ {4}not ok 3 - \[t=[\d.]+ s\] the bridge stays connected$/m);
   assert.match(tap, /^ {6}step: 3$/m);
   assert.match(tap, /^ {6}message: "held for [\d.]+ s of 3 s: expected state plc_connected = true; saw false"$/m);
@@ -60,7 +61,10 @@ test('a broken scenario fails with the step, what was expected and what was seen
     'steps[4].expect: must have required property \'active\'',
     'steps[5]: says nothing to do (unknown key \\"sleep\\"',
   ]) assert.ok(tap.includes(`- "${issue}`), `reported: ${issue}\n${tap}`);
-  assert.match(tap, /# 0\/2 scenario\(s\) passed; failed: test\/fixtures\/scenarios\/broken\.json, test\/fixtures\/scenarios\/invalid\.json/);
+  // A fault the simulator has no hook for says which ones it has.
+  assert.match(tap, /^ {6}message: "device \\"rtd\\" \(Max31865Sim\) has no \\"hang\\" fault; it supports: offline, power-cycle, recover"$/m);
+  assert.match(tap, /^not ok 3 - a fault the simulator cannot do \(step 1 failed\)/m);
+  assert.match(tap, /# 0\/3 scenario\(s\) passed; failed: test\/fixtures\/scenarios\/broken\.json, test\/fixtures\/scenarios\/invalid\.json, test\/fixtures\/scenarios\/unsupported-fault\.json/);
 });
 
 test('the same failure as JUnit XML in --out, with progress lines on stdout', { timeout: 120_000 }, async () => {
@@ -76,6 +80,7 @@ test('the same failure as JUnit XML in --out, with progress lines on stdout', { 
     assert.match(xml, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites name="fieldgate scenarios" tests="5" failures="2" time="[\d.]+">/);
     assert.match(xml, /<testsuite name="a deliberately broken scenario" file="test\/fixtures\/scenarios\/broken\.json" tests="4" failures="1" skipped="1" time="[\d.]+">/);
     assert.match(xml, /<testcase name="1\. expect state plc_connected = true within 5 s" classname="a deliberately broken scenario" time="[\d.]+"\/>/);
+    assert.match(xml, /<testcase name="2\. device plc offline"[^>]*>\n {6}<system-out>plc \(Nj301Simulator\) is offline<\/system-out>/);
     assert.match(xml, /<testcase name="3\. the bridge stays connected"[^>]*>\n {6}<failure message="held for [\d.]+ s of 3 s: expected state plc_connected = true; saw false">step 3: the bridge stays connected\nat [\d.]+ s \(virtual\) after start\nexpected: state plc_connected = true\nseen: false\ngateway log:\n {2}warn plugin:plc: modbus tcp/);
     assert.match(xml, /<testcase name="4\. device plc recovers"[^>]*>\n {6}<skipped message="an earlier step failed"\/>/);
     assert.match(xml, /<failure message="test\/fixtures\/scenarios\/invalid\.json: invalid scenario">[^<]*steps\[1\]: has wait and command; a step does one thing/);
