@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { AnyAdapterDefinition, AnyPluginDefinition } from '../plugin.ts';
 import { progressLine, junitReport, tapReport, tapScenarioEnd, tapScenarioHead, tapStep } from '../scenario/report.ts';
-import { runScenario, type ScenarioResult } from '../scenario/run.ts';
+import { removeLiveDataDirs, runScenario, type ScenarioResult } from '../scenario/run.ts';
 import type { TestArgs } from './args.ts';
 
 export interface TestTools {
@@ -20,6 +20,26 @@ export async function testCommand(args: TestArgs, tools: TestTools): Promise<num
   // stdout (or stderr when the XML itself goes to stdout).
   const streamTap = args.reporter === 'tap' && !args.out;
   const progress = args.reporter === 'junit' && !args.out ? err : out;
+  // Interrupted (Ctrl-C, CI cancelling): no temporary data directory left behind, exit 130/143.
+  const interrupted = (signal: string, code: number) => () => {
+    removeLiveDataDirs();
+    err(`fieldgate test: ${signal}: stopped; the report is incomplete`);
+    process.exit(code);
+  };
+  const onInt = interrupted('SIGINT', 130);
+  const onTerm = interrupted('SIGTERM', 143);
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  try {
+    return await runAll(args, tools, streamTap, progress);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}
+
+async function runAll(args: TestArgs, tools: TestTools, streamTap: boolean, progress: (line: string) => void): Promise<number> {
+  const { out, err } = tools;
   if (streamTap) out('TAP version 14');
   const results: ScenarioResult[] = [];
   for (const [i, file] of args.scenarios.entries()) {

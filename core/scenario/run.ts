@@ -1,7 +1,8 @@
 // Runs one scenario: the manifest in this process on its simulators (store and history on real
 // files behind fault-injectable disks), a virtual clock pumped as fast as the gateway keeps up,
 // then the steps in order. Stops at the first failed step; the rest are reported as skipped.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Bus } from '../bus.ts';
@@ -72,6 +73,16 @@ const REAL_FLOOR_MS = 150;
 const KEEP_LOG_LINES = 200;
 const KEEP_MESSAGES = 50_000;
 
+// Data directories of scenarios still running, so an interrupted `fieldgate test` leaves none behind.
+const liveDirs = new Set<string>();
+let dirSeq = 0;
+
+/** Removes the data directories of running scenarios (a signal handler calls this before exiting). */
+export function removeLiveDataDirs(): void {
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
+}
+
 export async function runScenario(file: string, options: RunOptions): Promise<ScenarioResult> {
   const started = performance.now();
   const fail = (name: string, message: string, issues: string[] = []): ScenarioResult => ({
@@ -125,7 +136,10 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
   const pump = fake ? new ClockPump(fake, { maxSpeed: scenario.maxSpeed }) : null;
   pump?.start();
 
-  const dataDir = await mkdtemp(join(tmpdir(), 'fieldgate-scenario-'));
+  // Registered before it exists: a signal while mkdir is in flight still finds it.
+  const dataDir = join(tmpdir(), `fieldgate-scenario-${process.pid}-${++dirSeq}-${Math.random().toString(36).slice(2, 8)}`);
+  liveDirs.add(dataDir);
+  await mkdir(dataDir, { mode: 0o700 });
   const storeDisk = new StoreFaultyDisk(nodeDisk);
   const historyDisk = new HistoryFaultyDisk();
   const bus = new Bus();
@@ -206,6 +220,7 @@ export async function runScenario(file: string, options: RunOptions): Promise<Sc
     await runtime?.stop().catch(() => {});
     await pump?.stop();
     await rm(dataDir, { recursive: true, force: true });
+    liveDirs.delete(dataDir);
   }
 }
 
