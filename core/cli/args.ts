@@ -66,8 +66,22 @@ export interface MonitorArgs {
   intervalMs: number;
 }
 
+/** `fieldgate test <scenario.json>...`: runs scenarios on simulators and reports TAP or JUnit. */
+export interface TestArgs {
+  command: 'test';
+  scenarios: string[];
+  reporter: 'tap' | 'junit';
+  /** Write the report here; progress lines then go to stdout. */
+  out?: string;
+  /** Echo the gateway's log at this level to stderr (default: none; failures show the last warnings). */
+  logLevel?: LogLevel;
+  /** Real-time budget per scenario in seconds (default 600). */
+  timeoutS: number;
+}
+
 export type CliArgs =
   | RunArgs
+  | TestArgs
   | SystemdArgs
   | DoctorArgs
   | MigrateArgs
@@ -84,6 +98,7 @@ export const USAGE = `usage:
   fieldgate run <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--log-level LEVEL]
                 [--log-format pretty|json]
   fieldgate validate <manifest.json>
+  fieldgate test <scenario.json>... [--reporter tap|junit] [--out FILE] [--log-level LEVEL] [--timeout S]
   fieldgate doctor <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--user NAME] [--timeout MS]
   fieldgate systemd <manifest.json> [--user NAME] [--write PATH] [--data-dir DIR] [--node PATH] [--entry PATH]
                     [--watchdog-sec S] [--sim] [--real <adapter-id>]...
@@ -100,6 +115,11 @@ export const USAGE = `usage:
   --log-format F      pretty (time, level, namespace, message) or json (one JSON object a line, for
                       journald); default: pretty when stdout is a terminal, else json
 
+  test                starts each scenario's manifest on simulators with a fast virtual clock, runs its
+                      steps (commands, device faults, waits, expectations) and reports (exit 1 if any fails)
+  --reporter R        test: tap (default, streamed to stdout) or junit (XML)
+  --out FILE          test: write the report to FILE and print progress lines instead
+  --timeout S         test: real seconds a scenario may take (default 600)
   doctor              checks every real adapter's device node, GPIO line, serial port or TCP endpoint,
                       the data dir and the clock; prints a table with a fix per failure (exit 1 if any)
   --timeout MS        doctor: TCP connect timeout (default 2000)
@@ -117,7 +137,7 @@ export const USAGE = `usage:
 
 exit codes: 0 ok, 1 invalid manifest or failed run, 2 unreadable file or bad usage`;
 
-const COMMANDS = ['run', 'validate', 'doctor', 'systemd', 'migrate', 'monitor', 'help', '--version'] as const;
+const COMMANDS = ['run', 'validate', 'test', 'doctor', 'systemd', 'migrate', 'monitor', 'help', '--version'] as const;
 
 /** The usage lines and option lines that concern one command (`fieldgate run --help`). */
 export function usageFor(command: string | undefined): string {
@@ -138,7 +158,12 @@ export function usageFor(command: string | undefined): string {
     const m = /^ {2}(\S+)/.exec(optionLines[i]);
     if (!m) continue;
     const name = m[1];
-    const relevant = flags.has(name) || name === command || optionLines[i].includes(`${command}:`);
+    // An option shared by name (--timeout) is described per command: `test: ...`, `doctor: ...`.
+    const owner = /^ {2}\S+(?: \S+)? +([a-z]+): /.exec(optionLines[i])?.[1];
+    let text = optionLines[i];
+    for (let j = i + 1; optionLines[j]?.startsWith('      '); j++) text += optionLines[j];
+    const foreign = owner !== undefined && owner !== command && (COMMANDS as readonly string[]).includes(owner) && !text.includes(`${command}:`);
+    const relevant = !foreign && (flags.has(name) || name === command || optionLines[i].includes(`${command}:`));
     if (!relevant) continue;
     options.push(optionLines[i]);
     while (optionLines[i + 1]?.startsWith('      ')) options.push(optionLines[++i]);
@@ -159,11 +184,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     return { command: 'validate', manifest: positional[0] };
   }
   if (command === 'run') return parseRun(rest);
+  if (command === 'test') return parseTest(rest);
   if (command === 'doctor') return parseDoctor(rest);
   if (command === 'systemd') return parseSystemd(rest);
   if (command === 'migrate') return parseMigrate(rest);
   if (command === 'monitor') return parseMonitor(rest);
-  throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)} (known: run, validate, doctor, systemd, migrate, monitor, --version; \`fieldgate <command> --help\` for its options)`);
+  throw new UsageError(`unknown command "${command}"${didYouMean(command, COMMANDS)} (known: run, validate, test, doctor, systemd, migrate, monitor, --version; \`fieldgate <command> --help\` for its options)`);
 }
 
 function parseRun(rest: readonly string[]): RunArgs {
@@ -183,6 +209,26 @@ function parseRun(rest: readonly string[]): RunArgs {
       out.logFormat = format as LogFormat;
     },
   });
+  return out;
+}
+
+function parseTest(rest: readonly string[]): TestArgs {
+  const out: TestArgs = { command: 'test', scenarios: [], reporter: 'tap', timeoutS: 600 };
+  out.scenarios = parseFlagsN('test', rest, {
+    '--reporter': (v) => {
+      const r = v();
+      if (r !== 'tap' && r !== 'junit') throw new UsageError(`test: --reporter must be tap or junit (got "${r}")${didYouMean(r, ['tap', 'junit'])}`);
+      out.reporter = r;
+    },
+    '--out': (v) => (out.out = v()),
+    '--log-level': (v) => {
+      const level = v();
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`test: --log-level must be one of ${LOG_LEVELS.join(', ')} (got "${level}")`);
+      out.logLevel = level as LogLevel;
+    },
+    '--timeout': (v) => (out.timeoutS = positiveInt('test', '--timeout', v())),
+  });
+  if (out.scenarios.length === 0) throw new UsageError('test: give at least one scenario file');
   return out;
 }
 

@@ -13,6 +13,7 @@ import { doctor } from './doctor.ts';
 import { systemdUnit } from './systemd.ts';
 import { migrateCommand, type MigrateTools } from './migrate.ts';
 import { monitorCommand } from './monitor.ts';
+import { testCommand } from './test.ts';
 
 export interface CliEnvironment {
   plugins: CatalogEntry<AnyPluginDefinition>[];
@@ -55,6 +56,14 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
     }
     case 'run':
       return await run(args, cli, err);
+    case 'test':
+      return await testCommand(args, {
+        plugins: await Promise.all(cli.plugins.map((p) => p.load())),
+        adapters: await Promise.all(cli.adapters.map((a) => a.load())),
+        env: cli.env ?? process.env,
+        out,
+        err,
+      });
     case 'systemd': {
       const loaded = await load(args.manifest, cli, err);
       if (typeof loaded === 'number') return loaded;
