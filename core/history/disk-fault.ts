@@ -79,6 +79,11 @@ export class FaultyDisk implements HistoryDisk {
     await this.inner.truncate(path, size);
   }
 
+  async replace(path: string, data: Uint8Array): Promise<void> {
+    this.#check('open', `${path}.tmp`);
+    await this.inner.replace(path, data);
+  }
+
   async remove(path: string): Promise<void> {
     this.#check('unlink', path);
     await this.inner.remove(path);

@@ -63,6 +63,12 @@ export class MemoryDisk implements HistoryDisk {
     this.#files.set(p, kept);
   }
 
+  async replace(path: string, data: Uint8Array): Promise<void> {
+    const p = trim(path);
+    if (!this.#dirs.has(parent(p))) throw errnoError('ENOENT', 'open', path);
+    this.#files.set(p, [data.slice()]);
+  }
+
   async remove(path: string): Promise<void> {
     this.#files.delete(trim(path));
   }

@@ -1,6 +1,7 @@
 // The file layer under the history store: a small async interface, so the store can run on the
 // real file system, in memory (`dataDir: null`) or on a disk that fails on demand (tests).
-import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 
 /** A file opened for appending. Every method may reject with a Node-style errno error. */
 export interface AppendFile {
@@ -27,6 +28,11 @@ export interface HistoryDisk {
   /** Opens (creating when missing) a file for appending. */
   openAppend(path: string): Promise<AppendFile>;
   truncate(path: string, size: number): Promise<void>;
+  /**
+   * Replaces a whole small file atomically: writes `<path>.tmp`, fsyncs it, renames it over `path`
+   * and fsyncs the folder, so a crash leaves the old file or the new one, never a mix.
+   */
+  replace(path: string, data: Uint8Array): Promise<void>;
   /** Removes a file; resolves when it is already gone. */
   remove(path: string): Promise<void>;
   /** Makes created or removed entries in a directory durable (fsync on the directory), where supported. */
@@ -112,6 +118,25 @@ export const nodeDisk: HistoryDisk = {
   },
 
   truncate: (path, size) => truncate(path, size),
+
+  async replace(path, data) {
+    const tmp = `${path}.tmp`;
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        let off = 0;
+        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    await nodeDisk.syncDir(dirname(path));
+  },
 
   async remove(path) {
     await rm(path, { force: true });
