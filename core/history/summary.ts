@@ -39,6 +39,11 @@ export interface SegmentSummary {
   /** Bytes of the segment file summarised: the summary holds only while the file has exactly this size. */
   segmentBytes: number;
   records: number;
+  /** Smallest and largest ts of its rows (+Infinity and -Infinity without rows). */
+  minTs: number;
+  maxTs: number;
+  /** Rows per cell whatever their keys, so a bucket holding rows without the asked keys still shows. */
+  rows: { cell: number[]; n: number[] };
   /** The segment had more than SUMMARY_MAX_KEYS keys: a key not listed may still be in its rows. */
   truncated: boolean;
   keys: Map<string, KeyCells>;
@@ -66,14 +71,20 @@ interface Cell {
 /** Folds records (in the order they were appended) into a SegmentSummary. */
 export class SummaryBuilder {
   readonly #keys = new Map<string, Map<number, Cell>>();
+  readonly #rows = new Map<number, number>();
   #records = 0;
+  #minTs = Infinity;
+  #maxTs = -Infinity;
   #truncated = false;
 
   constructor(readonly start: number, readonly segmentMs: number, readonly resolutionMs = SUMMARY_RESOLUTION_MS) {}
 
   add(record: HistoryRecord): void {
     this.#records++;
+    if (record.ts < this.#minTs) this.#minTs = record.ts;
+    if (record.ts > this.#maxTs) this.#maxTs = record.ts;
     const c = floorDiv(record.ts, this.resolutionMs);
+    this.#rows.set(c, (this.#rows.get(c) ?? 0) + 1);
     for (const key in record.data) {
       const v = record.data[key];
       if (v === undefined || v === null) continue;
@@ -124,7 +135,9 @@ export class SummaryBuilder {
       }
       keys.set(key, k);
     }
-    return { start: this.start, segmentMs: this.segmentMs, resolutionMs: this.resolutionMs, segmentBytes, records: this.#records, truncated: this.#truncated, keys };
+    const cells = [...this.#rows.keys()].sort((a, b) => a - b);
+    const rows = { cell: cells, n: cells.map((c) => this.#rows.get(c)!) };
+    return { start: this.start, segmentMs: this.segmentMs, resolutionMs: this.resolutionMs, segmentBytes, records: this.#records, minTs: this.#minTs, maxTs: this.#maxTs, rows, truncated: this.#truncated, keys };
   }
 }
 
@@ -132,7 +145,12 @@ export class SummaryBuilder {
 export function encodeSummary(s: SegmentSummary): Uint8Array {
   const w = new Writer();
   w.u32(MAGIC).u16(SUMMARY_VERSION).u16(0).u32(0).u32(0);
-  w.f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).u8(s.truncated ? 1 : 0).u32(s.keys.size);
+  w.f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).f64(s.minTs).f64(s.maxTs).u8(s.truncated ? 1 : 0);
+  const rowBase = s.rows.cell.length ? s.rows.cell[0] : 0;
+  w.u32(s.rows.cell.length).f64(rowBase);
+  for (const c of s.rows.cell) w.u32(c - rowBase);
+  for (const n of s.rows.n) w.u32(n);
+  w.u32(s.keys.size);
   for (const [name, k] of s.keys) {
     const bytes = encoder.encode(name);
     w.u32(bytes.length).bytes(bytes);
@@ -175,9 +193,15 @@ export function decodeSummary(bytes: Uint8Array): SegmentSummary {
     resolutionMs: r.f64(),
     segmentBytes: r.f64(),
     records: r.f64(),
+    minTs: r.f64(),
+    maxTs: r.f64(),
     truncated: r.u8() === 1,
+    rows: { cell: [], n: [] },
     keys: new Map(),
   };
+  const rowCells = r.u32();
+  const rowBase = r.f64();
+  s.rows = { cell: r.list(rowCells, () => rowBase + r.u32()), n: r.list(rowCells, () => r.u32()) };
   for (let keys = r.u32(); keys > 0; keys--) {
     const name = decoder.decode(r.bytes(r.u32()));
     const m = r.u32();

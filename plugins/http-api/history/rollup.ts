@@ -1,7 +1,10 @@
-// Bucketing a range of a history series, with per-segment rollups cached: a closed segment is
-// folded once into cells of 60 s (or 30/20/15/12/10 s, the largest dividing the step), and later
-// answers merge those cells instead of parsing its rows again (the first answer still reads them all).
-import type { HistoryRecord, HistoryStore } from '../../../core/history/types.ts';
+// Bucketing a range of a history series without parsing a closed month on every request: a closed
+// segment is folded once into cells of 60 s (or 30/20/15/12/10 s, the largest dividing the step),
+// taken from the store's segment summary (its `.sum` sidecar, written when the segment closed) when
+// the step is a multiple of the summary's 12 s and no `where` filter applies, else from its rows;
+// later answers merge the cached cells. Rows are read only for the open segment and partial edges.
+import { SUMMARY_RESOLUTION_MS } from '../../../core/history/summary.ts';
+import type { HistoryRecord, HistorySegment, HistoryStore } from '../../../core/history/types.ts';
 import { Bucketer } from './buckets.ts';
 
 const ROLLUP_SECONDS = [60, 30, 20, 15, 12, 10];
@@ -12,14 +15,21 @@ export function rollupMs(stepMs: number): number | null {
   return null;
 }
 
+/** A closed segment's cells, and the ts span of the rows they hold. */
+export interface Rollup {
+  cells: Bucketer;
+  minTs: number;
+  maxTs: number;
+}
+
 /** Least recently used rollups go once the cells (buckets x keys) held pass `maxCells`. */
 export class RollupCache {
-  readonly #entries = new Map<string, Bucketer>();
+  readonly #entries = new Map<string, Rollup>();
   #cells = 0;
 
   constructor(readonly maxCells: number) {}
 
-  get(key: string): Bucketer | undefined {
+  get(key: string): Rollup | undefined {
     const v = this.#entries.get(key);
     if (v) {
       this.#entries.delete(key);
@@ -28,17 +38,17 @@ export class RollupCache {
     return v;
   }
 
-  set(key: string, value: Bucketer): void {
-    if (value.cellCount > this.maxCells) return;
+  set(key: string, value: Rollup): void {
+    if (value.cells.cellCount > this.maxCells) return;
     const old = this.#entries.get(key);
-    if (old) this.#cells -= old.cellCount;
+    if (old) this.#cells -= old.cells.cellCount;
     this.#entries.delete(key);
     this.#entries.set(key, value);
-    this.#cells += value.cellCount;
+    this.#cells += value.cells.cellCount;
     for (const [oldest, v] of this.#entries) {
       if (this.#cells <= this.maxCells) break;
       this.#entries.delete(oldest);
-      this.#cells -= v.cellCount;
+      this.#cells -= v.cells.cellCount;
     }
   }
 
@@ -69,27 +79,44 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
     }
   };
   const cellMs = rollupMs(req.stepMs);
-  if (cellMs === null || cache.maxCells <= 0) {
+  const summaries = !req.where && req.stepMs % SUMMARY_RESOLUTION_MS === 0 && history.summary !== undefined;
+  if (cellMs === null || (cache.maxCells <= 0 && !summaries)) {
     await fold(out, req.from, req.to);
     return out;
   }
   const tag = `${cellMs}\u0000${req.keys.join(',')}\u0000${JSON.stringify(req.where ?? null)}`;
   for (const seg of await history.segments(series, { from: req.from, to: req.to })) {
-    const whole = seg.start >= req.from && seg.end - 1 <= req.to;
-    if (!whole || seg.version === null) {
-      await fold(out, Math.max(req.from, seg.start), Math.min(req.to, seg.end - 1));
-      continue;
-    }
-    const key = `${series}\u0000${seg.start}\u0000${seg.version}\u0000${tag}`;
-    let rollup = cache.get(key);
-    if (!rollup) {
-      rollup = new Bucketer(req.keys, cellMs);
-      await fold(rollup, seg.start, seg.end - 1);
-      // Cache only if no late row reached the segment while it was read.
-      const now = await history.segments(series, { from: seg.start, to: seg.start });
-      if (now[0]?.version === seg.version) cache.set(key, rollup);
-    }
-    out.merge(rollup);
+    const rollup = seg.version === null ? undefined : await rollupOf(seg, `${series}\u0000${seg.start}\u0000${seg.version}\u0000${tag}`);
+    // A summary holds whole segments: usable when all its rows are in range (also at a ragged edge).
+    if (rollup && rollup.minTs >= req.from && rollup.maxTs <= req.to) out.merge(rollup.cells);
+    else await fold(out, Math.max(req.from, seg.start), Math.min(req.to, lastBefore(seg.end)));
   }
   return out;
+
+  async function rollupOf(seg: HistorySegment, key: string): Promise<Rollup | undefined> {
+    let rollup = cache.get(key);
+    if (rollup) return rollup;
+    const cells = new Bucketer(req.keys, cellMs!);
+    const summary = summaries ? await history.summary!(series, seg.start) : null;
+    if (summary && cells.addSummary(summary)) rollup = { cells, minTs: summary.minTs, maxTs: summary.maxTs };
+    else {
+      // No summary for this request: fold the rows of a segment wholly inside the range, once.
+      const last = lastBefore(seg.end);
+      if (cache.maxCells <= 0 || seg.start < req.from || last > req.to) return undefined;
+      await fold(cells, seg.start, last);
+      rollup = { cells, minTs: seg.start, maxTs: last };
+    }
+    // Cache only if no late row reached the segment while it was read.
+    const now = await history.segments(series, { from: seg.start, to: seg.start });
+    if (now[0]?.version === seg.version) cache.set(key, rollup);
+    return rollup;
+  }
+}
+
+/** The largest double below `x`: a segment's last possible ts, also for fractional-ms timestamps. */
+export function lastBefore(x: number): number {
+  if (x === 0) return -Number.MIN_VALUE;
+  const bits = new BigInt64Array(new Float64Array([x]).buffer);
+  bits[0] += x > 0 ? -1n : 1n;
+  return new Float64Array(bits.buffer)[0];
 }
