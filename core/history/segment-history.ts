@@ -597,6 +597,7 @@ export class SegmentHistory implements HistoryStore {
     });
     if (!reachable || !(await this.#commitBatch())) return;
     this.#failed = false;
+    this.#summaries.resume();
     this.#cfg.clock.clearInterval(this.#retryTimer);
     this.#retryTimer = undefined;
     const lost = this.#dropped > 0 ? `; ${this.#dropped} record(s) were dropped while it was down` : '';
@@ -611,7 +612,7 @@ export class SegmentHistory implements HistoryStore {
       this.#roll(state);
       // The background pass: segments from before sidecars existed, after a crash, or with late rows.
       for (const ws of state.windows.values()) {
-        if (ws.closingRecords || !this.#stable(state, ws)) continue;
+        if (ws.closingRecords || !this.#stable(state, ws, true)) continue;
         if (!ws.summaryFile || ws.summaryStale || ws.summaryBytes !== ws.size) this.#summaries.backfill(state, ws);
       }
     }
@@ -637,9 +638,10 @@ export class SegmentHistory implements HistoryStore {
   }
 
   /** Closed, on disk, nothing pending, size known: its file holds exactly `ws.size` bytes of rows. */
-  #stable(state: SeriesState, ws: WindowState): boolean {
+  #stable(state: SeriesState, ws: WindowState, sizeUnknown = false): boolean {
     return (
-      ws.start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0 && ws.size !== undefined
+      ws.start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0 &&
+      (sizeUnknown || ws.size !== undefined)
     );
   }
 

@@ -102,13 +102,18 @@ export class SummaryKeeper {
       }
       try {
         if (i >= 0) await this.#fromMemory(state, ws);
-        else if (this.#host.stable(state, ws) && (!ws.summaryFile || ws.summaryStale || ws.summaryBytes !== ws.size)) await this.get(state, ws);
+        else if ((await this.#sized(state, ws)) && this.#host.stable(state, ws) && (!ws.summaryFile || ws.summaryStale || ws.summaryBytes !== ws.size)) await this.get(state, ws);
       } catch (err) {
         this.#host.log.warn(`history (${this.path(state.name, ws.start)}): could not write the segment summary; queries will read the segment: ${errorMessage(err)}`);
       }
       // Let queries and commits run between segments of a long background pass.
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
+  }
+
+  async #sized(state: SeriesState, ws: WindowState): Promise<boolean> {
+    await this.#host.writer.ensureSize(ws, this.#host.writer.segmentPath(state.name, ws.start));
+    return true;
   }
 
   async #fromMemory(state: SeriesState, ws: WindowState): Promise<void> {
