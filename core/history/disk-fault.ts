@@ -56,6 +56,12 @@ export class FaultyDisk implements HistoryDisk {
     yield* this.inner.read(path, start, end);
   }
 
+  async readSmall(path: string, maxBytes: number): Promise<Uint8Array | null> {
+    this.#check('open', path, true);
+    this.reads.push(path);
+    return this.inner.readSmall(path, maxBytes);
+  }
+
   async openAppend(path: string): Promise<AppendFile> {
     this.#check('open', path);
     const file = await this.inner.openAppend(path);

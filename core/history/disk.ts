@@ -25,6 +25,8 @@ export interface HistoryDisk {
   size(path: string): Promise<number | null>;
   /** Streams bytes [start, end) in chunks; yields nothing when the file does not exist. */
   read(path: string, start?: number, end?: number): AsyncIterable<Uint8Array>;
+  /** A whole small file in one read, or null when it does not exist; rejects when it is larger than `maxBytes`. */
+  readSmall(path: string, maxBytes: number): Promise<Uint8Array | null>;
   /** Opens (creating when missing) a file for appending. */
   openAppend(path: string): Promise<AppendFile>;
   truncate(path: string, size: number): Promise<void>;
@@ -96,6 +98,32 @@ export const nodeDisk: HistoryDisk = {
         if (bytesRead === 0) break;
         yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
         pos += bytesRead;
+      }
+    } finally {
+      await fh.close();
+    }
+  },
+
+  async readSmall(path, maxBytes) {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      // Usually one read; the buffer grows only for a larger file, up to one byte past the limit.
+      let buf = new Uint8Array(Math.min(CHUNK, maxBytes + 1));
+      let got = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+        got += bytesRead;
+        if (got > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`);
+        if (bytesRead === 0 || got < buf.length) return buf.subarray(0, got);
+        const bigger = new Uint8Array(Math.min(buf.length * 4, maxBytes + 1));
+        bigger.set(buf);
+        buf = bigger;
       }
     } finally {
       await fh.close();

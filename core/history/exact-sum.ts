@@ -19,13 +19,14 @@ export function addExact(parts: number[], x: number): void {
     if (lo !== 0) parts[i++] = lo;
     x = hi;
   }
-  parts.length = i;
-  parts.push(x);
+  // Shrinking an array is a slow path in V8; most adds keep the same number of partials.
+  if (i + 1 < parts.length) parts.length = i + 1;
+  parts[i] = x;
 }
 
-/** Folds another exact sum into `parts`. */
-export function mergeExact(parts: number[], other: readonly number[]): void {
-  for (const x of other) addExact(parts, x);
+/** Folds another exact sum (`other[from..to)`) into `parts`. */
+export function mergeExact(parts: number[], other: ArrayLike<number>, from = 0, to = other.length): void {
+  for (let i = from; i < to; i++) addExact(parts, other[i]);
 }
 
 /** The exact total rounded once to the nearest double (ties to even); 0 for no parts. */

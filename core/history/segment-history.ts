@@ -224,18 +224,17 @@ export class SegmentHistory implements HistoryStore {
     this.#roll(state);
     const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
     const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
-    const out: HistorySegment[] = [];
-    for (const start of state.starts()) {
-      if (start < lo || start > hi) continue;
-      const ws = state.windows.get(start)!;
-      let version: string | null = null;
-      if (start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0) {
-        await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
-        if (ws.size !== undefined) version = `${ws.id}:${ws.size}`;
-      }
-      out.push({ start, end: start + this.#cfg.segmentMs, version });
+    const starts = state.starts().filter((start) => start >= lo && start <= hi);
+    // Sizes not yet known (segments from before this start) are probed together, not one by one.
+    const unsized = starts.map((start) => state.windows.get(start)!).filter((ws) => this.#stable(state, ws, true) && ws.size === undefined);
+    for (let i = 0; i < unsized.length; i += 64) {
+      await Promise.all(unsized.slice(i, i + 64).map((ws) => this.#writer.ensureSize(ws, this.#writer.segmentPath(series, ws.start)).catch(() => undefined)));
     }
-    return out;
+    return starts.map((start) => {
+      const ws = state.windows.get(start)!;
+      const version = this.#stable(state, ws) ? `${ws.id}:${ws.size}` : null;
+      return { start, end: start + this.#cfg.segmentMs, version };
+    });
   }
 
   /**

@@ -20,6 +20,9 @@ export interface SummaryHost {
   reportCorrupt(path: string, offsets: number[]): void;
 }
 
+/** A sidecar is ~24 KiB per key for an hour; 64 keys of 1 h at 12 s cells stay well below this. */
+const MAX_SUMMARY_BYTES = 16 * 1024 * 1024;
+
 interface Job {
   state: SeriesState;
   ws: WindowState;
@@ -129,7 +132,9 @@ export class SummaryKeeper {
     const path = this.path(state.name, ws.start);
     if (ws.summaryFile) {
       try {
-        const s = decodeSummary(await readAll(this.#host.disk, path));
+        const bytes = await this.#host.disk.readSmall(path, MAX_SUMMARY_BYTES);
+        if (!bytes) throw new Error('the file is gone');
+        const s = decodeSummary(bytes);
         const why =
           s.start !== ws.start ? `it is for window ${s.start}`
           : s.segmentMs !== this.#host.segmentMs ? `it was made with segmentMs ${s.segmentMs}`
@@ -168,21 +173,4 @@ export class SummaryKeeper {
       ws.summaryStale = false;
     });
   }
-}
-
-async function readAll(disk: HistoryDisk, path: string): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const c of disk.read(path)) {
-    chunks.push(c);
-    size += c.length;
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

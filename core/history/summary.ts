@@ -15,21 +15,32 @@ const HEADER = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** One key's cells, oldest first, as columns. Cell i covers [cellStart(i), cellStart(i) + resolutionMs). */
+/**
+ * One key's cells, oldest first, as columns (typed arrays straight over the file's bytes when read).
+ * Cell j covers [cell[j] * resolutionMs, (cell[j] + 1) * resolutionMs).
+ */
 export interface KeyCells {
   /** Absolute cell numbers: the cell starts at cell * resolutionMs (ms since the epoch). */
-  cell: number[];
+  cell: ArrayLike<number>;
   /** Numeric values (numbers, booleans as 0/1) in the cell; min/max are +/-Infinity when 0. */
-  n: number[];
-  min: number[];
-  max: number[];
-  /** Exact partial sums (see exact-sum.ts) of the numeric values. */
-  sum: number[][];
+  n: ArrayLike<number>;
+  min: ArrayLike<number>;
+  max: ArrayLike<number>;
+  /** Exact partial sums (see exact-sum.ts) of cell j: sumParts[sumStart[j] .. sumStart[j + 1]). */
+  sumStart: ArrayLike<number>;
+  sumParts: ArrayLike<number>;
   /** Earliest and latest non-null value and their ts (ties: first and last appended). */
-  firstTs: number[];
-  first: unknown[];
-  lastTs: number[];
-  last: unknown[];
+  firstTs: ArrayLike<number>;
+  first: ArrayLike<unknown>;
+  lastTs: ArrayLike<number>;
+  last: ArrayLike<unknown>;
+}
+
+/** The partials of cell j's exact sum. */
+export function cellSum(k: KeyCells, j: number): number[] {
+  const out: number[] = [];
+  for (let i = k.sumStart[j]; i < k.sumStart[j + 1]; i++) out.push(k.sumParts[i]);
+  return out;
 }
 
 export interface SegmentSummary {
@@ -43,7 +54,7 @@ export interface SegmentSummary {
   minTs: number;
   maxTs: number;
   /** Rows per cell whatever their keys, so a bucket holding rows without the asked keys still shows. */
-  rows: { cell: number[]; n: number[] };
+  rows: { cell: ArrayLike<number>; n: ArrayLike<number> };
   /** The segment had more than SUMMARY_MAX_KEYS keys: a key not listed may still be in its rows. */
   truncated: boolean;
   keys: Map<string, KeyCells>;
@@ -120,20 +131,26 @@ export class SummaryBuilder {
   finish(segmentBytes: number): SegmentSummary {
     const keys = new Map<string, KeyCells>();
     for (const [key, cells] of this.#keys) {
-      const k: KeyCells = { cell: [], n: [], min: [], max: [], sum: [], firstTs: [], first: [], lastTs: [], last: [] };
-      for (const c of [...cells.keys()].sort((a, b) => a - b)) {
-        const cell = cells.get(c)!;
-        k.cell.push(c);
-        k.n.push(cell.n);
-        k.min.push(cell.min);
-        k.max.push(cell.max);
-        k.sum.push(cell.sum);
-        k.firstTs.push(cell.firstTs);
-        k.first.push(cell.first);
-        k.lastTs.push(cell.lastTs);
-        k.last.push(cell.last);
+      const order = [...cells.keys()].sort((a, b) => a - b);
+      const list = order.map((c) => cells.get(c)!);
+      const sumStart = [0];
+      const sumParts: number[] = [];
+      for (const cell of list) {
+        sumParts.push(...cell.sum);
+        sumStart.push(sumParts.length);
       }
-      keys.set(key, k);
+      keys.set(key, {
+        cell: order,
+        n: list.map((c) => c.n),
+        min: list.map((c) => c.min),
+        max: list.map((c) => c.max),
+        sumStart,
+        sumParts,
+        firstTs: list.map((c) => c.firstTs),
+        first: list.map((c) => c.first),
+        lastTs: list.map((c) => c.lastTs),
+        last: list.map((c) => c.last),
+      });
     }
     const cells = [...this.#rows.keys()].sort((a, b) => a - b);
     const rows = { cell: cells, n: cells.map((c) => this.#rows.get(c)!) };
@@ -141,32 +158,28 @@ export class SummaryBuilder {
   }
 }
 
-/** The sidecar bytes: a 16-byte header (magic, version, CRC-32 and length of the body), then the body. */
+/**
+ * The sidecar bytes: a 16-byte header (magic, version, CRC-32 and length of the body), then the
+ * body. Number columns start on a multiple of their width, so a reader maps them without copying.
+ */
 export function encodeSummary(s: SegmentSummary): Uint8Array {
   const w = new Writer();
   w.u32(MAGIC).u16(SUMMARY_VERSION).u16(0).u32(0).u32(0);
-  w.f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).f64(s.minTs).f64(s.maxTs).u8(s.truncated ? 1 : 0);
-  const rowBase = s.rows.cell.length ? s.rows.cell[0] : 0;
-  w.u32(s.rows.cell.length).f64(rowBase);
-  for (const c of s.rows.cell) w.u32(c - rowBase);
-  for (const n of s.rows.n) w.u32(n);
-  w.u32(s.keys.size);
+  w.f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).f64(s.minTs).f64(s.maxTs);
+  w.u32(s.truncated ? 1 : 0).u32(s.rows.cell.length).u32(s.keys.size);
+  w.f64s(s.rows.cell).u32s(s.rows.n);
   for (const [name, k] of s.keys) {
     const bytes = encoder.encode(name);
-    w.u32(bytes.length).bytes(bytes);
     const m = k.cell.length;
-    const base = m ? k.cell[0] : 0;
-    const numeric = k.first.every((v) => typeof v === 'number') && k.last.every((v) => typeof v === 'number');
-    w.u32(m).f64(base).u8(numeric ? 0 : 1);
-    for (const c of k.cell) w.u32(c - base);
-    for (const x of k.n) w.u32(x);
-    for (const col of [k.min, k.max, k.firstTs, k.lastTs]) for (const x of col) w.f64(x);
-    for (const parts of k.sum) w.u8(parts.length);
-    for (const parts of k.sum) for (const x of parts) w.f64(x);
-    if (numeric) for (const col of [k.first, k.last]) for (const x of col) w.f64(x as number);
+    const numeric = isNumbers(k.first) && isNumbers(k.last);
+    w.u32(bytes.length).bytes(bytes).align(4);
+    w.u32(m).u32(numeric ? 0 : 1).u32(k.sumParts.length);
+    w.u32s(k.n).u32s(k.sumStart);
+    w.f64s(k.cell).f64s(k.min).f64s(k.max).f64s(k.firstTs).f64s(k.lastTs).f64s(k.sumParts);
+    if (numeric) w.f64s(k.first as ArrayLike<number>).f64s(k.last as ArrayLike<number>);
     else {
-      const json = encoder.encode(JSON.stringify([k.first, k.last]));
-      w.u32(json.length).bytes(json);
+      const json = encoder.encode(JSON.stringify([Array.from(k.first), Array.from(k.last)]));
+      w.u32(json.length).bytes(json).align(4);
     }
   }
   const out = w.done();
@@ -176,8 +189,15 @@ export function encodeSummary(s: SegmentSummary): Uint8Array {
   return out;
 }
 
+function isNumbers(xs: ArrayLike<unknown>): boolean {
+  for (let i = 0; i < xs.length; i++) if (typeof xs[i] !== 'number') return false;
+  return true;
+}
+
 /** Reads a sidecar; throws an Error saying what is wrong with it (caller falls back to the segment). */
-export function decodeSummary(bytes: Uint8Array): SegmentSummary {
+export function decodeSummary(input: Uint8Array): SegmentSummary {
+  // Columns are typed arrays over these bytes, so they must start 8-aligned (a copy if not).
+  const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
   if (bytes.length < HEADER) throw new Error(`too short (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== MAGIC) throw new Error('not a summary file (bad magic)');
@@ -186,35 +206,33 @@ export function decodeSummary(bytes: Uint8Array): SegmentSummary {
   const length = view.getUint32(12, true);
   if (length !== bytes.length - HEADER) throw new Error(`body is ${bytes.length - HEADER} bytes, header says ${length} (torn write?)`);
   if (crc32Bytes(bytes, HEADER) !== view.getUint32(8, true)) throw new Error('CRC mismatch');
-  const r = new Reader(view, HEADER);
+  const r = new Reader(bytes, HEADER);
+  const head = r.f64s(7);
+  const [truncated, rowCells, keyCount] = r.u32s(3);
   const s: SegmentSummary = {
-    start: r.f64(),
-    segmentMs: r.f64(),
-    resolutionMs: r.f64(),
-    segmentBytes: r.f64(),
-    records: r.f64(),
-    minTs: r.f64(),
-    maxTs: r.f64(),
-    truncated: r.u8() === 1,
-    rows: { cell: [], n: [] },
+    start: head[0],
+    segmentMs: head[1],
+    resolutionMs: head[2],
+    segmentBytes: head[3],
+    records: head[4],
+    minTs: head[5],
+    maxTs: head[6],
+    truncated: truncated === 1,
+    rows: { cell: r.f64s(rowCells), n: r.u32s(rowCells) },
     keys: new Map(),
   };
-  const rowCells = r.u32();
-  const rowBase = r.f64();
-  s.rows = { cell: r.list(rowCells, () => rowBase + r.u32()), n: r.list(rowCells, () => r.u32()) };
-  for (let keys = r.u32(); keys > 0; keys--) {
-    const name = decoder.decode(r.bytes(r.u32()));
-    const m = r.u32();
-    const base = r.f64();
-    const numeric = r.u8() === 0;
-    const k: KeyCells = { cell: r.list(m, () => base + r.u32()), n: r.list(m, () => r.u32()), min: r.f64s(m), max: r.f64s(m), firstTs: r.f64s(m), lastTs: r.f64s(m), sum: [], first: [], last: [] };
-    const counts = r.list(m, () => r.u8());
-    k.sum = counts.map((c) => r.f64s(c));
-    if (numeric) {
+  for (let i = 0; i < keyCount; i++) {
+    const name = decoder.decode(r.bytes(r.u32s(1)[0], 4));
+    const [m, mode, parts] = r.u32s(3);
+    const n = r.u32s(m);
+    const sumStart = r.u32s(m + 1);
+    if (sumStart[m] !== parts) throw new Error(`key "${name}": sum table holds ${parts} partials, cells point at ${sumStart[m]}`);
+    const k: KeyCells = { n, sumStart, cell: r.f64s(m), min: r.f64s(m), max: r.f64s(m), firstTs: r.f64s(m), lastTs: r.f64s(m), sumParts: r.f64s(parts), first: [], last: [] };
+    if (mode === 0) {
       k.first = r.f64s(m);
       k.last = r.f64s(m);
     } else {
-      const parsed = JSON.parse(decoder.decode(r.bytes(r.u32()))) as unknown;
+      const parsed = JSON.parse(decoder.decode(r.bytes(r.u32s(1)[0], 4))) as unknown;
       if (!Array.isArray(parsed) || !Array.isArray(parsed[0]) || !Array.isArray(parsed[1]) || parsed[0].length !== m || parsed[1].length !== m) {
         throw new Error(`key "${name}": value table does not match its ${m} cells`);
       }
@@ -227,51 +245,63 @@ export function decodeSummary(bytes: Uint8Array): SegmentSummary {
   return s;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 class Writer {
   #buf = new Uint8Array(4096);
   #view = new DataView(this.#buf.buffer);
   #at = 0;
 
-  #room(n: number): void {
-    if (this.#at + n <= this.#buf.length) return;
-    const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n));
-    next.set(this.#buf.subarray(0, this.#at));
-    this.#buf = next;
-    this.#view = new DataView(next.buffer);
+  #room(n: number): number {
+    if (this.#at + n > this.#buf.length) {
+      const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#at + n));
+      next.set(this.#buf.subarray(0, this.#at));
+      this.#buf = next;
+      this.#view = new DataView(next.buffer);
+    }
+    const at = this.#at;
+    this.#at += n;
+    return at;
   }
 
-  u8(x: number): this {
-    this.#room(1);
-    this.#view.setUint8(this.#at, x);
-    this.#at += 1;
+  align(to: number): this {
+    this.#room((to - (this.#at % to)) % to);
     return this;
   }
 
   u16(x: number): this {
-    this.#room(2);
-    this.#view.setUint16(this.#at, x, true);
-    this.#at += 2;
+    const at = this.#room(2); // before reading #view: room() may replace it
+    this.#view.setUint16(at, x, true);
     return this;
   }
 
   u32(x: number): this {
-    this.#room(4);
-    this.#view.setUint32(this.#at, x, true);
-    this.#at += 4;
+    const at = this.#room(4);
+    this.#view.setUint32(at, x, true);
     return this;
   }
 
   f64(x: number): this {
-    this.#room(8);
-    this.#view.setFloat64(this.#at, x, true);
-    this.#at += 8;
+    const at = this.#room(8);
+    this.#view.setFloat64(at, x, true);
+    return this;
+  }
+
+  u32s(xs: ArrayLike<number>): this {
+    this.align(4);
+    for (let i = 0; i < xs.length; i++) this.u32(xs[i]);
+    return this;
+  }
+
+  f64s(xs: ArrayLike<number>): this {
+    this.align(8);
+    for (let i = 0; i < xs.length; i++) this.f64(xs[i]);
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    this.#room(b.length);
-    this.#buf.set(b, this.#at);
-    this.#at += b.length;
+    const at = this.#room(b.length);
+    this.#buf.set(b, at);
     return this;
   }
 
@@ -281,43 +311,36 @@ class Writer {
 }
 
 class Reader {
-  constructor(readonly view: DataView, public at: number) {}
+  readonly #view: DataView;
 
-  #need(n: number): number {
+  constructor(readonly buf: Uint8Array, public at: number) {
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  #take(n: number, align: number): number {
+    this.at += (align - (this.at % align)) % align;
     const at = this.at;
-    if (at + n > this.view.byteLength) throw new Error(`truncated at byte ${at}`);
+    if (!(n >= 0) || at + n > this.buf.length) throw new Error(`truncated at byte ${at} (wants ${n} more)`);
     this.at += n;
     return at;
   }
 
-  u8(): number {
-    return this.view.getUint8(this.#need(1));
+  u32s(m: number): ArrayLike<number> & Iterable<number> {
+    const at = this.#take(4 * m, 4);
+    if (LITTLE_ENDIAN) return new Uint32Array(this.buf.buffer, this.buf.byteOffset + at, m);
+    return Array.from({ length: m }, (_, i) => this.#view.getUint32(at + 4 * i, true));
   }
 
-  u32(): number {
-    return this.view.getUint32(this.#need(4), true);
+  f64s(m: number): ArrayLike<number> {
+    const at = this.#take(8 * m, 8);
+    if (LITTLE_ENDIAN) return new Float64Array(this.buf.buffer, this.buf.byteOffset + at, m);
+    return Array.from({ length: m }, (_, i) => this.#view.getFloat64(at + 8 * i, true));
   }
 
-  f64(): number {
-    return this.view.getFloat64(this.#need(8), true);
-  }
-
-  f64s(m: number): number[] {
-    const at = this.#need(8 * m);
-    const out = new Array<number>(m);
-    for (let i = 0; i < m; i++) out[i] = this.view.getFloat64(at + 8 * i, true);
-    return out;
-  }
-
-  list(m: number, read: () => number): number[] {
-    if (m > this.view.byteLength) throw new Error(`implausible count ${m} at byte ${this.at}`);
-    const out = new Array<number>(m);
-    for (let i = 0; i < m; i++) out[i] = read();
-    return out;
-  }
-
-  bytes(n: number): Uint8Array {
-    const at = this.#need(n);
-    return new Uint8Array(this.view.buffer, this.view.byteOffset + at, n);
+  /** `n` bytes, then skips to the next multiple of `align`. */
+  bytes(n: number, align: number): Uint8Array {
+    const at = this.#take(n, 1);
+    this.at += (align - (this.at % align)) % align;
+    return this.buf.subarray(at, at + n);
   }
 }

@@ -88,11 +88,22 @@ export class Bucketer {
     const keyCells = this.keys.map((k) => s.keys.get(k));
     if (s.truncated && keyCells.some((k) => k === undefined)) return false;
     const res = s.resolutionMs;
-    for (const c of s.rows.cell) this.#bucket(floorDiv(c * res, this.stepMs));
+    // Neighbouring cells share a bucket: look it up once per run of them.
+    let lastB = Number.NaN;
+    let lastCells: Cell[] = [];
+    const bucketOf = (cell: number) => {
+      const b = floorDiv(cell * res, this.stepMs);
+      if (b !== lastB) {
+        lastB = b;
+        lastCells = this.#bucket(b);
+      }
+      return lastCells;
+    };
+    for (let j = 0; j < s.rows.cell.length; j++) bucketOf(s.rows.cell[j]);
     keyCells.forEach((k, i) => {
       if (!k) return;
       for (let j = 0; j < k.cell.length; j++) {
-        const c = this.#bucket(floorDiv(k.cell[j] * res, this.stepMs))[i];
+        const c = bucketOf(k.cell[j])[i];
         if (k.lastTs[j] >= c.lastTs) {
           c.lastTs = k.lastTs[j];
           c.last = k.last[j];
@@ -100,7 +111,7 @@ export class Bucketer {
         c.seen = true;
         if (k.n[j] === 0) continue;
         c.n += k.n[j];
-        mergeExact(c.sum, k.sum[j]);
+        mergeExact(c.sum, k.sumParts, k.sumStart[j], k.sumStart[j + 1]);
         if (k.min[j] < c.min) c.min = k.min[j];
         if (k.max[j] > c.max) c.max = k.max[j];
       }
