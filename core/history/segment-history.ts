@@ -270,9 +270,12 @@ export class SegmentHistory implements HistoryStore {
           const path = this.#writer.segmentPath(series, start);
           await this.#writer.closeHandles((h) => h.state === state && h.window === start);
           try {
+            // Sidecar first: a crash in between leaves a segment without one, which is rebuilt if still kept.
+            if (ws.summaryFile) {
+              await this.#cfg.disk.remove(this.#summaries.path(series, start));
+              ws.summaryFile = false;
+            }
             await this.#cfg.disk.remove(path);
-            // After the segment: a crash in between leaves an orphan sidecar, removed at the next start.
-            if (ws.summaryFile) await this.#cfg.disk.remove(this.#summaries.path(series, start));
           } catch (err) {
             failure ??= err;
             continue;
