@@ -23,6 +23,9 @@ export interface SummaryHost {
 /** A sidecar is ~24 KiB per key for an hour; 64 keys of 1 h at 12 s cells stay well below this. */
 const MAX_SUMMARY_BYTES = 16 * 1024 * 1024;
 
+/** Sidecar writes a query may leave behind it (each holds one summary until its fsync). */
+const MAX_WRITES_IN_FLIGHT = 16;
+
 interface Job {
   state: SeriesState;
   ws: WindowState;
@@ -35,6 +38,7 @@ export class SummaryKeeper {
   readonly #closing: Job[] = [];
   readonly #background: Job[] = [];
   #worker: Promise<void> | null = null;
+  readonly #writes = new Set<Promise<void>>();
   #stopped = false;
 
   constructor(host: SummaryHost) {
@@ -84,6 +88,7 @@ export class SummaryKeeper {
     this.#background.length = 0;
     await this.#worker;
     await Promise.allSettled([...this.#loading.values()].map((l) => l.done));
+    await Promise.allSettled([...this.#writes]);
   }
 
   #kick(): void {
@@ -156,9 +161,18 @@ export class SummaryKeeper {
     for await (const batch of readSegmentBatches(this.#host.disk, segment, size, (offset) => corrupt.push(offset))) for (const r of batch) builder.add(r);
     this.#host.reportCorrupt(segment, corrupt);
     const summary = builder.finish(size);
-    await this.#store(state, ws, summary).catch((err: unknown) => {
-      this.#host.log.warn(`history (${path}): could not write the segment summary; the next query reads the segment again: ${errorMessage(err)}`);
-    });
+    // The answer does not wait for the fsyncs; past a few writes in flight the background pass does it.
+    if (this.#writes.size >= MAX_WRITES_IN_FLIGHT || this.#stopped) {
+      ws.summaryStale = true;
+      return summary;
+    }
+    const write = this.#store(state, ws, summary)
+      .catch((err: unknown) => {
+        ws.summaryStale = true;
+        this.#host.log.warn(`history (${path}): could not write the segment summary; the background pass tries again: ${errorMessage(err)}`);
+      })
+      .finally(() => this.#writes.delete(write));
+    this.#writes.add(write);
     return summary;
   }
 
