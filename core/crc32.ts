@@ -1,5 +1,12 @@
-// CRC-32 (IEEE, as in zlib/PNG) for journal and segment lines; node:zlib.crc32 is missing on Node 20
-// and Deno. crc32String works straight from a JS string's UTF-8 so the hot path never allocates a copy.
+// CRC-32 (IEEE, as in zlib/PNG) for journal and segment lines and summary sidecars. node:zlib.crc32 is
+// used for long inputs where present (Node >= 20.15, Deno 2); the table code covers older Node 20 and
+// short lines. crc32String works straight from a JS string's UTF-8 so the hot path never allocates a copy.
+import * as zlib from 'node:zlib';
+
+/** Native CRC-32 where the runtime has it (absent before Node 20.15). */
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+/** Below this a call into native code costs more than the table loop. */
+const NATIVE_FROM = 256;
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
@@ -24,6 +31,7 @@ const SLICES = (() => {
 })();
 
 export function crc32Bytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  if (nativeCrc32 && end - start >= NATIVE_FROM) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
   const [t0, t1, t2, t3, t4, t5, t6, t7] = SLICES;
   let c = 0xffffffff;
   let i = start;

@@ -88,34 +88,36 @@ export class Bucketer {
     const keyCells = this.keys.map((k) => s.keys.get(k));
     if (s.truncated && keyCells.some((k) => k === undefined)) return false;
     const res = s.resolutionMs;
-    // Neighbouring cells share a bucket: look it up once per run of them.
+    const step = this.stepMs;
+    // Neighbouring cells share a bucket: it is looked up once per run of them.
     let lastB = Number.NaN;
-    let lastCells: Cell[] = [];
-    const bucketOf = (cell: number) => {
-      const b = floorDiv(cell * res, this.stepMs);
-      if (b !== lastB) {
-        lastB = b;
-        lastCells = this.#bucket(b);
-      }
-      return lastCells;
-    };
-    for (let j = 0; j < s.rows.cell.length; j++) bucketOf(s.rows.cell[j]);
-    keyCells.forEach((k, i) => {
-      if (!k) return;
-      for (let j = 0; j < k.cell.length; j++) {
-        const c = bucketOf(k.cell[j])[i];
-        if (k.lastTs[j] >= c.lastTs) {
-          c.lastTs = k.lastTs[j];
-          c.last = k.last[j];
+    let cells: Cell[] = [];
+    const rowCells = s.rows.cell;
+    for (let j = 0; j < rowCells.length; j++) {
+      const b = floorDiv(rowCells[j] * res, step);
+      if (b !== lastB) this.#bucket((lastB = b));
+    }
+    for (let i = 0; i < keyCells.length; i++) {
+      const k = keyCells[i];
+      if (!k) continue;
+      const { cell, n, min, max, lastTs, last, sumStart, sumParts } = k;
+      lastB = Number.NaN;
+      for (let j = 0; j < cell.length; j++) {
+        const b = floorDiv(cell[j] * res, step);
+        if (b !== lastB) cells = this.#bucket((lastB = b));
+        const c = cells[i];
+        if (lastTs[j] >= c.lastTs) {
+          c.lastTs = lastTs[j];
+          c.last = last[j];
         }
         c.seen = true;
-        if (k.n[j] === 0) continue;
-        c.n += k.n[j];
-        mergeExact(c.sum, k.sumParts, k.sumStart[j], k.sumStart[j + 1]);
-        if (k.min[j] < c.min) c.min = k.min[j];
-        if (k.max[j] > c.max) c.max = k.max[j];
+        if (n[j] === 0) continue;
+        c.n += n[j];
+        for (let p = sumStart[j]; p < sumStart[j + 1]; p++) addExact(c.sum, sumParts[p]);
+        if (min[j] < c.min) c.min = min[j];
+        if (max[j] > c.max) c.max = max[j];
       }
-    });
+    }
     return true;
   }
 
