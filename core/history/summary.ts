@@ -7,6 +7,11 @@ import type { HistoryRecord } from './types.ts';
 
 /** Cell width: 12 s divides every step that is a whole minute, and 2,592 s (30 days in 1,000 buckets). */
 export const SUMMARY_RESOLUTION_MS = 12_000;
+/**
+ * A second, coarser level in the same sidecar: 144 s divides every whole hour and 2,592 s too, so a
+ * long range merges 12x fewer cells. Steps that are a multiple of it use it.
+ */
+export const SUMMARY_COARSE_MS = 144_000;
 /** Keys summarised per segment; a segment with more is marked `truncated` and other keys read rows. */
 export const SUMMARY_MAX_KEYS = 64;
 export const SUMMARY_VERSION = 1;
@@ -58,6 +63,14 @@ export interface SegmentSummary {
   /** The segment had more than SUMMARY_MAX_KEYS keys: a key not listed may still be in its rows. */
   truncated: boolean;
   keys: Map<string, KeyCells>;
+  /** The same rows at SUMMARY_COARSE_MS (absent in the coarse level itself). */
+  coarse?: SegmentSummary;
+}
+
+/** The level of `s` to merge for buckets of `stepMs`: the coarsest whose cells divide the step, or null. */
+export function summaryLevel(s: SegmentSummary, stepMs: number): SegmentSummary | null {
+  if (s.coarse && stepMs % s.coarse.resolutionMs === 0) return s.coarse;
+  return stepMs % s.resolutionMs === 0 ? s : null;
 }
 
 /** floor(a / b) exactly, also where a / b rounds up onto an integer (fractional ms timestamps). */
@@ -88,9 +101,14 @@ export class SummaryBuilder {
   #maxTs = -Infinity;
   #truncated = false;
 
-  constructor(readonly start: number, readonly segmentMs: number, readonly resolutionMs = SUMMARY_RESOLUTION_MS) {}
+  readonly #coarse: SummaryBuilder | null;
+
+  constructor(readonly start: number, readonly segmentMs: number, readonly resolutionMs = SUMMARY_RESOLUTION_MS) {
+    this.#coarse = resolutionMs === SUMMARY_RESOLUTION_MS ? new SummaryBuilder(start, segmentMs, SUMMARY_COARSE_MS) : null;
+  }
 
   add(record: HistoryRecord): void {
+    this.#coarse?.add(record);
     this.#records++;
     if (record.ts < this.#minTs) this.#minTs = record.ts;
     if (record.ts > this.#maxTs) this.#maxTs = record.ts;
@@ -154,7 +172,9 @@ export class SummaryBuilder {
     }
     const cells = [...this.#rows.keys()].sort((a, b) => a - b);
     const rows = { cell: cells, n: cells.map((c) => this.#rows.get(c)!) };
-    return { start: this.start, segmentMs: this.segmentMs, resolutionMs: this.resolutionMs, segmentBytes, records: this.#records, minTs: this.#minTs, maxTs: this.#maxTs, rows, truncated: this.#truncated, keys };
+    const out: SegmentSummary = { start: this.start, segmentMs: this.segmentMs, resolutionMs: this.resolutionMs, segmentBytes, records: this.#records, minTs: this.#minTs, maxTs: this.#maxTs, rows, truncated: this.#truncated, keys };
+    if (this.#coarse) out.coarse = this.#coarse.finish(segmentBytes);
+    return out;
   }
 }
 
@@ -165,7 +185,18 @@ export class SummaryBuilder {
 export function encodeSummary(s: SegmentSummary): Uint8Array {
   const w = new Writer();
   w.u32(MAGIC).u16(SUMMARY_VERSION).u16(0).u32(0).u32(0);
-  w.f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).f64(s.minTs).f64(s.maxTs);
+  writeLevel(w, s);
+  // The coarse level follows the fine one; a reader of either finds the other by position.
+  if (s.coarse) writeLevel(w, s.coarse);
+  const out = w.done();
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(8, crc32Bytes(out, HEADER), true);
+  view.setUint32(12, out.length - HEADER, true);
+  return out;
+}
+
+function writeLevel(w: Writer, s: SegmentSummary): void {
+  w.align(8).f64(s.start).f64(s.segmentMs).f64(s.resolutionMs).f64(s.segmentBytes).f64(s.records).f64(s.minTs).f64(s.maxTs);
   w.u32(s.truncated ? 1 : 0).u32(s.rows.cell.length).u32(s.keys.size);
   w.f64s(s.rows.cell).u32s(s.rows.n);
   for (const [name, k] of s.keys) {
@@ -182,11 +213,6 @@ export function encodeSummary(s: SegmentSummary): Uint8Array {
       w.u32(json.length).bytes(json).align(4);
     }
   }
-  const out = w.done();
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  view.setUint32(8, crc32Bytes(out, HEADER), true);
-  view.setUint32(12, out.length - HEADER, true);
-  return out;
 }
 
 function isNumbers(xs: ArrayLike<unknown>): boolean {
@@ -207,6 +233,13 @@ export function decodeSummary(input: Uint8Array): SegmentSummary {
   if (length !== bytes.length - HEADER) throw new Error(`body is ${bytes.length - HEADER} bytes, header says ${length} (torn write?)`);
   if (crc32Bytes(bytes, HEADER) !== view.getUint32(8, true)) throw new Error('CRC mismatch');
   const r = new Reader(bytes, HEADER);
+  const s = readLevel(r);
+  if (r.at < bytes.length) s.coarse = readLevel(r);
+  if (r.at !== bytes.length) throw new Error(`${bytes.length - r.at} stray byte(s) after the last key`);
+  return s;
+}
+
+function readLevel(r: Reader): SegmentSummary {
   const head = r.f64s(7);
   const [truncated, rowCells, keyCount] = r.u32s(3);
   const s: SegmentSummary = {
@@ -241,7 +274,6 @@ export function decodeSummary(input: Uint8Array): SegmentSummary {
     }
     s.keys.set(name, k);
   }
-  if (r.at !== bytes.length) throw new Error(`${bytes.length - r.at} stray byte(s) after the last key`);
   return s;
 }
 

@@ -61,7 +61,7 @@ async function raw(h: SegmentHistory, keys: string[], from: number, to: number, 
 }
 
 function queries(rand: () => number, count: number) {
-  const steps = [12, 24, 36, 60, 120, 300, 600, 2592, 10, 15, 7].map((s) => s * 1000);
+  const steps = [12, 24, 36, 60, 120, 144, 288, 300, 600, 2592, 3600, 10, 15, 7].map((s) => s * 1000);
   const keySets = [['a'], ['b'], ['a', 'b', 'c'], ['c'], ['zzz', 'a']];
   const out: { from: number; to: number; stepMs: number; keys: string[] }[] = [];
   for (let i = 0; i < count; i++) {

@@ -83,6 +83,10 @@ test('a window that closes gets a sidecar summarising its rows per 12 s cell', a
   // Cell 1 is [12 s, 24 s): the rows at 20 s (i = 2).
   assert.deepEqual([v.n[1], v.min[1], v.max[1], exactValue(cellSum(v, 1)), v.firstTs[1], v.lastTs[1]], [1, 2, 2, 2, T0 + 20_000, T0 + 20_000]);
   assert.deepEqual([v.n[0], v.min[0], v.max[0], exactValue(cellSum(v, 0)), v.first[0], v.last[0]], [2, 0, 1, 1, 0, 1]);
+  const coarse = s.coarse!;
+  assert.equal(coarse.resolutionMs, 144_000);
+  assert.equal(coarse.keys.get('v')!.cell.length, 25, 'and one per 144 s in the coarse level');
+  assert.equal(Array.from(coarse.keys.get('v')!.n).reduce((a, b) => a + b, 0), 360);
   const state = s.keys.get('state')!;
   assert.deepEqual([state.n[0], state.first[0], state.last[0]], [0, 'stop', 'run'], 'text values: no count, but first and last');
 });

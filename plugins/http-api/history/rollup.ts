@@ -3,7 +3,7 @@
 // taken from the store's segment summary (its `.sum` sidecar, written when the segment closed) when
 // the step is a multiple of the summary's 12 s and no `where` filter applies, else from its rows;
 // later answers merge the cached cells. Rows are read only for the open segment and partial edges.
-import { type SegmentSummary, SUMMARY_RESOLUTION_MS } from '../../../core/history/summary.ts';
+import { SUMMARY_COARSE_MS, type SegmentSummary, summaryLevel, SUMMARY_RESOLUTION_MS } from '../../../core/history/summary.ts';
 import type { HistoryRecord, HistorySegment, HistoryStore } from '../../../core/history/types.ts';
 import { Bucketer } from './buckets.ts';
 
@@ -31,6 +31,7 @@ export interface Rollup {
  * numbers like a rollup cell; the per-cell row counts are 2 numbers, so 8 of them count as one.
  */
 function project(s: SegmentSummary, keys: readonly string[]): { summary: SegmentSummary; cells: number } {
+  // Without `coarse`: the cache holds the level in use only.
   const kept = new Map();
   let cells = Math.ceil(s.rows.cell.length / 8);
   for (const k of keys) {
@@ -39,7 +40,7 @@ function project(s: SegmentSummary, keys: readonly string[]): { summary: Segment
     kept.set(k, c);
     cells += c.cell.length;
   }
-  return { summary: { ...s, keys: kept }, cells };
+  return { summary: { ...s, keys: kept, coarse: undefined }, cells };
 }
 
 /** Least recently used rollups go once the cells (buckets x keys) held pass `maxCells`. */
@@ -104,7 +105,8 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
     await fold(out, req.from, req.to);
     return out;
   }
-  const tag = `${summaries ? 'summary' : cellMs}\u0000${req.keys.join(',')}\u0000${JSON.stringify(req.where ?? null)}`;
+  const level = req.stepMs % SUMMARY_COARSE_MS === 0 ? 'coarse' : 'fine';
+  const tag = `${summaries ? level : cellMs}\u0000${req.keys.join(',')}\u0000${JSON.stringify(req.where ?? null)}`;
   const segs = await history.segments(series, { from: req.from, to: req.to });
   const ahead = summaries ? READ_AHEAD : 1;
   // Settled results, so a read failing ahead of its turn is not an unhandled rejection meanwhile.
@@ -134,7 +136,8 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
     const key = segKey + tag;
     let rollup = cache.get(key);
     if (rollup) return rollup;
-    const summary = summaries ? await history.summary!(series, seg.start) : null;
+    const read = summaries ? await history.summary!(series, seg.start) : null;
+    const summary = read && summaryLevel(read, req.stepMs);
     if (summary && summaryFits(summary, req.keys)) {
       // As read: never older than `seg.version` (a late row only makes it newer), so cached under it.
       const { summary: mine, cells } = project(summary, req.keys);
@@ -157,7 +160,7 @@ export async function bucketRange(history: HistoryStore, series: string, req: Bu
 
 /** A summary answers for `keys` unless one of them may be missing from it (too many keys to hold). */
 function summaryFits(s: SegmentSummary, keys: readonly string[]): boolean {
-  return s.resolutionMs === SUMMARY_RESOLUTION_MS && (!s.truncated || keys.every((k) => s.keys.has(k)));
+  return (!s.truncated || keys.every((k) => s.keys.has(k)));
 }
 
 /** The largest double below `x`: a segment's last possible ts, also for fractional-ms timestamps. */
