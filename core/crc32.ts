@@ -32,6 +32,11 @@ const SLICES = (() => {
 
 export function crc32Bytes(bytes: Uint8Array, start = 0, end = bytes.length): number {
   if (nativeCrc32 && end - start >= NATIVE_FROM) return nativeCrc32(bytes.subarray(start, end)) >>> 0;
+  return crc32Table(bytes, start, end);
+}
+
+/** The table code alone (what runs without node:zlib.crc32); exported so tests can hold it to zlib. */
+export function crc32Table(bytes: Uint8Array, start = 0, end = bytes.length): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = SLICES;
   let c = 0xffffffff;
   let i = start;
