@@ -650,8 +650,9 @@ export class SegmentHistory implements HistoryStore {
   /** Marks the windows whose sidecars are on disk; removes temp files and sidecars without a segment. */
   async #adoptSidecars(state: SeriesState, names: string[]): Promise<void> {
     for (const name of names) {
-      const start = parseSummaryFileName(name);
-      const ws = start === null ? undefined : state.windows.get(start);
+      const start = parseSummaryFileName(name.replace(/\.tmp$/, ''));
+      if (start === null) continue; // not a name this store writes: left alone
+      const ws = name.endsWith('.tmp') ? undefined : state.windows.get(start);
       if (ws) {
         ws.summaryFile = true;
         continue;
