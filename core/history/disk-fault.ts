@@ -56,6 +56,12 @@ export class FaultyDisk implements HistoryDisk {
     yield* this.inner.read(path, start, end);
   }
 
+  async readSmall(path: string, maxBytes: number): Promise<Uint8Array | null> {
+    this.#check('open', path, true);
+    this.reads.push(path);
+    return this.inner.readSmall(path, maxBytes);
+  }
+
   async openAppend(path: string): Promise<AppendFile> {
     this.#check('open', path);
     const file = await this.inner.openAppend(path);
@@ -77,6 +83,11 @@ export class FaultyDisk implements HistoryDisk {
   async truncate(path: string, size: number): Promise<void> {
     this.#check('open', path);
     await this.inner.truncate(path, size);
+  }
+
+  async replace(path: string, data: Uint8Array): Promise<void> {
+    this.#check('open', `${path}.tmp`);
+    await this.inner.replace(path, data);
   }
 
   async remove(path: string): Promise<void> {

@@ -35,6 +35,20 @@ export class MemoryDisk implements HistoryDisk {
     }
   }
 
+  async readSmall(path: string, maxBytes: number): Promise<Uint8Array | null> {
+    const chunks = this.#files.get(trim(path));
+    if (!chunks) return null;
+    const size = chunks.reduce((n, c) => n + c.length, 0);
+    if (size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`);
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+
   async openAppend(path: string): Promise<AppendFile> {
     const p = trim(path);
     if (!this.#dirs.has(parent(p))) throw errnoError('ENOENT', 'open', path);
@@ -61,6 +75,12 @@ export class MemoryDisk implements HistoryDisk {
       left -= c.length;
     }
     this.#files.set(p, kept);
+  }
+
+  async replace(path: string, data: Uint8Array): Promise<void> {
+    const p = trim(path);
+    if (!this.#dirs.has(parent(p))) throw errnoError('ENOENT', 'open', path);
+    this.#files.set(p, [data.slice()]);
   }
 
   async remove(path: string): Promise<void> {

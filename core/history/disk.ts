@@ -1,6 +1,7 @@
 // The file layer under the history store: a small async interface, so the store can run on the
 // real file system, in memory (`dataDir: null`) or on a disk that fails on demand (tests).
-import { mkdir, open, readdir, rm, stat, truncate } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 
 /** A file opened for appending. Every method may reject with a Node-style errno error. */
 export interface AppendFile {
@@ -24,9 +25,16 @@ export interface HistoryDisk {
   size(path: string): Promise<number | null>;
   /** Streams bytes [start, end) in chunks; yields nothing when the file does not exist. */
   read(path: string, start?: number, end?: number): AsyncIterable<Uint8Array>;
+  /** A whole small file in one read, or null when it does not exist; rejects when it is larger than `maxBytes`. */
+  readSmall(path: string, maxBytes: number): Promise<Uint8Array | null>;
   /** Opens (creating when missing) a file for appending. */
   openAppend(path: string): Promise<AppendFile>;
   truncate(path: string, size: number): Promise<void>;
+  /**
+   * Replaces a whole small file atomically: writes `<path>.tmp`, fsyncs it, renames it over `path`
+   * and fsyncs the folder, so a crash leaves the old file or the new one, never a mix.
+   */
+  replace(path: string, data: Uint8Array): Promise<void>;
   /** Removes a file; resolves when it is already gone. */
   remove(path: string): Promise<void>;
   /** Makes created or removed entries in a directory durable (fsync on the directory), where supported. */
@@ -96,6 +104,32 @@ export const nodeDisk: HistoryDisk = {
     }
   },
 
+  async readSmall(path, maxBytes) {
+    let fh;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      // Usually one read; the buffer grows only for a larger file, up to one byte past the limit.
+      let buf = new Uint8Array(Math.min(CHUNK, maxBytes + 1));
+      let got = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, got, buf.length - got, got);
+        got += bytesRead;
+        if (got > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`);
+        if (bytesRead === 0 || got < buf.length) return buf.subarray(0, got);
+        const bigger = new Uint8Array(Math.min(buf.length * 4, maxBytes + 1));
+        bigger.set(buf);
+        buf = bigger;
+      }
+    } finally {
+      await fh.close();
+    }
+  },
+
   async openAppend(path) {
     const fh = await open(path, 'a');
     return {
@@ -112,6 +146,25 @@ export const nodeDisk: HistoryDisk = {
   },
 
   truncate: (path, size) => truncate(path, size),
+
+  async replace(path, data) {
+    const tmp = `${path}.tmp`;
+    try {
+      const fh = await open(tmp, 'w');
+      try {
+        let off = 0;
+        while (off < data.length) off += (await fh.write(data, off, data.length - off)).bytesWritten;
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    await nodeDisk.syncDir(dirname(path));
+  },
 
   async remove(path) {
     await rm(path, { force: true });

@@ -14,6 +14,10 @@
 //   parallel (and the folder of a new file); `append(..., {durable: true})` resolves after that.
 //   Queries read a file only up to the bytes commits confirmed and add unconfirmed records from
 //   memory, so a record never shows twice while a commit runs.
+// - Summaries: when a window closes, its rows (still in memory) are folded per key and 12 s cell into
+//   a `<start>.sum` sidecar (summary.ts, summaries.ts) that bucketed queries merge instead of parsing
+//   the rows. A sidecar holds only while the segment has the size it records; a missing, stale or
+//   corrupt one is rebuilt from the segment, on a query or by the background pass at housekeeping.
 // - Disk failure: records stay in memory (at most `maxBacklogRecords`, oldest dropped with an error
 //   log), status says `memory`, and the disk is retried every `diskRetryMs`. A failed write is
 //   truncated back to the last confirmed byte before the retry, so nothing is written twice.
@@ -22,8 +26,10 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import { errorMessage, FieldgateError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { HistoryDisk } from './disk.ts';
-import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, readSegment, readSegmentBatches } from './segment.ts';
-import { dropOldestPending, lowerBound, matches, SeriesState, upperBound } from './series.ts';
+import { checkRecord, checkSeriesName, encodeRecord, isSeriesName, parseSegmentFileName, parseSummaryFileName, readSegment, readSegmentBatches } from './segment.ts';
+import { dropOldestPending, lowerBound, matches, SeriesState, upperBound, type WindowState } from './series.ts';
+import { SummaryKeeper } from './summaries.ts';
+import type { SegmentSummary } from './summary.ts';
 import type { HistoryQuery, HistoryRecord, HistorySegment, HistoryStatus, HistoryStore } from './types.ts';
 import { SegmentWriter } from './writer.ts';
 
@@ -54,6 +60,7 @@ export class SegmentHistory implements HistoryStore {
   readonly #memoryOnly: boolean;
   readonly #series = new Map<string, SeriesState>();
   readonly #writer: SegmentWriter;
+  readonly #summaries: SummaryKeeper;
   readonly #corruptSeen = new Map<string, number>();
   #waiters: ((durable: boolean) => void)[] = [];
   #seq = 0;
@@ -79,6 +86,14 @@ export class SegmentHistory implements HistoryStore {
     this.#memoryOnly = config.dataDir === null;
     this.#root = join(config.dataDir ?? ':memory:', 'history');
     this.#writer = new SegmentWriter(config.disk, this.#root, config.log);
+    this.#summaries = new SummaryKeeper({
+      disk: config.disk,
+      log: config.log,
+      segmentMs: config.segmentMs,
+      writer: this.#writer,
+      stable: (state, ws) => this.#stable(state, ws),
+      reportCorrupt: (path, offsets) => this.#reportCorrupt(path, offsets),
+    });
   }
 
   /** Finds the series and segments on disk and loads each open segment; called by openHistory(). */
@@ -110,7 +125,12 @@ export class SegmentHistory implements HistoryStore {
       }
       const state = new SeriesState(name);
       state.dirReady = true;
+      const sidecars: string[] = [];
       for (const file of files) {
+        if (file.endsWith('.sum') || file.endsWith('.sum.tmp')) {
+          sidecars.push(file);
+          continue;
+        }
         const start = parseSegmentFileName(file);
         if (start === null) continue;
         if (start % this.#cfg.segmentMs !== 0) {
@@ -118,6 +138,7 @@ export class SegmentHistory implements HistoryStore {
         }
         state.window(start).onDisk = true;
       }
+      await this.#adoptSidecars(state, sidecars);
       this.#series.set(name, state);
       this.#roll(state);
       if (state.cache === null) await this.#loadOpenWindow(state);
@@ -203,18 +224,35 @@ export class SegmentHistory implements HistoryStore {
     this.#roll(state);
     const lo = range.from === undefined ? Number.NEGATIVE_INFINITY : this.#windowOf(range.from);
     const hi = range.to === undefined ? Number.POSITIVE_INFINITY : this.#windowOf(range.to);
-    const out: HistorySegment[] = [];
-    for (const start of state.starts()) {
-      if (start < lo || start > hi) continue;
-      const ws = state.windows.get(start)!;
-      let version: string | null = null;
-      if (start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0) {
-        await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
-        if (ws.size !== undefined) version = `${ws.id}:${ws.size}`;
-      }
-      out.push({ start, end: start + this.#cfg.segmentMs, version });
+    const starts = state.starts().filter((start) => start >= lo && start <= hi);
+    // Sizes not yet known (segments from before this start) are probed together, not one by one.
+    const unsized = starts.map((start) => state.windows.get(start)!).filter((ws) => this.#stable(state, ws, true) && ws.size === undefined);
+    for (let i = 0; i < unsized.length; i += 64) {
+      await Promise.all(unsized.slice(i, i + 64).map((ws) => this.#writer.ensureSize(ws, this.#writer.segmentPath(series, ws.start)).catch(() => undefined)));
     }
-    return out;
+    return starts.map((start) => {
+      const ws = state.windows.get(start)!;
+      const version = this.#stable(state, ws) ? `${ws.id}:${ws.size}` : null;
+      return { start, end: start + this.#cfg.segmentMs, version };
+    });
+  }
+
+  /**
+   * The summary (summary.ts) of the closed segment starting at `start`, from its sidecar or, when
+   * that is missing, stale or corrupt, from its rows (and the sidecar is rewritten). Null while the
+   * segment can still change unseen (open, rows not yet on disk, disk failing): read its rows then.
+   */
+  async summary(series: string, start: number): Promise<SegmentSummary | null> {
+    this.#assertOpen();
+    checkSeriesName(series);
+    const state = this.#series.get(series);
+    if (!state) return null;
+    this.#roll(state);
+    const ws = state.windows.get(start);
+    if (!ws || start === state.openWindow || !ws.onDisk) return null;
+    await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
+    if (!this.#stable(state, ws)) return null;
+    return this.#summaries.get(state, ws);
   }
 
   async prune(series: string, before: number): Promise<number> {
@@ -232,12 +270,18 @@ export class SegmentHistory implements HistoryStore {
           const path = this.#writer.segmentPath(series, start);
           await this.#writer.closeHandles((h) => h.state === state && h.window === start);
           try {
+            // Sidecar first: a crash in between leaves a segment without one, which is rebuilt if still kept.
+            if (ws.summaryFile) {
+              await this.#cfg.disk.remove(this.#summaries.path(series, start));
+              ws.summaryFile = false;
+            }
             await this.#cfg.disk.remove(path);
           } catch (err) {
             failure ??= err;
             continue;
           }
         }
+        ws.closingRecords = null;
         this.#unwritten -= ws.pending.length + ws.inflight.length;
         state.windows.delete(start);
         if (start === state.openWindow) state.cache = [];
@@ -320,6 +364,7 @@ export class SegmentHistory implements HistoryStore {
       log.error(`history (${this.#root}): closing with ${this.#unwritten} record(s) not on disk; they are lost. Last error: ${this.#lastError}`);
     }
     for (const resolve of this.#waiters.splice(0)) resolve(false);
+    await this.#summaries.stop();
     await this.#writer.exclusive(() => this.#writer.closeHandles(() => true));
   }
 
@@ -485,7 +530,10 @@ export class SegmentHistory implements HistoryStore {
   async #commitBatch(): Promise<boolean> {
     const { written, failure } = await this.#writer.writeBatch(this.#series.values());
     this.#unwritten -= written;
-    if (failure === undefined) return true;
+    if (failure === undefined) {
+      this.#summaries.resume();
+      return true;
+    }
     this.#enterMemory(failure);
     this.#limitBacklog();
     return false;
@@ -551,6 +599,7 @@ export class SegmentHistory implements HistoryStore {
     });
     if (!reachable || !(await this.#commitBatch())) return;
     this.#failed = false;
+    this.#summaries.resume();
     this.#cfg.clock.clearInterval(this.#retryTimer);
     this.#retryTimer = undefined;
     const lost = this.#dropped > 0 ? `; ${this.#dropped} record(s) were dropped while it was down` : '';
@@ -561,7 +610,14 @@ export class SegmentHistory implements HistoryStore {
   // --- housekeeping ----------------------------------------------------------------------------
 
   #housekeep(): void {
-    for (const state of this.#series.values()) this.#roll(state);
+    for (const state of this.#series.values()) {
+      this.#roll(state);
+      // The background pass: segments from before sidecars existed, after a crash, or with late rows.
+      for (const ws of state.windows.values()) {
+        if (ws.closingRecords || !this.#stable(state, ws, true)) continue;
+        if (!ws.summaryFile || ws.summaryStale || ws.summaryBytes !== ws.size) this.#summaries.backfill(state, ws);
+      }
+    }
     if (this.#cfg.retentionMs <= 0) return;
     const before = this.#cfg.clock.now() - this.#cfg.retentionMs;
     for (const name of this.#series.keys()) {
@@ -573,8 +629,37 @@ export class SegmentHistory implements HistoryStore {
   #roll(state: SeriesState): void {
     const start = this.#windowOf(this.#cfg.clock.now());
     if (start === state.openWindow) return;
+    const closing = state.windows.get(state.openWindow);
+    if (closing && state.cache && state.cache.length + closing.pending.length + closing.inflight.length > 0) {
+      // Its rows are in memory now: summarise from them once the last ones are on disk.
+      closing.closingRecords = state.cache;
+      this.#summaries.closed(state, closing);
+    }
     state.openWindow = start;
     state.cache = state.windows.get(start)?.onDisk ? null : [];
+  }
+
+  /** Closed, on disk, nothing pending, size known: its file holds exactly `ws.size` bytes of rows. */
+  #stable(state: SeriesState, ws: WindowState, sizeUnknown = false): boolean {
+    return (
+      ws.start !== state.openWindow && ws.onDisk && !ws.dirty && !this.#failed && ws.pending.length === 0 && ws.inflight.length === 0 &&
+      (sizeUnknown || ws.size !== undefined)
+    );
+  }
+
+  /** Marks the windows whose sidecars are on disk; removes temp files and sidecars without a segment. */
+  async #adoptSidecars(state: SeriesState, names: string[]): Promise<void> {
+    for (const name of names) {
+      const start = parseSummaryFileName(name.replace(/\.tmp$/, ''));
+      if (start === null) continue; // not a name this store writes: left alone
+      const ws = name.endsWith('.tmp') ? undefined : state.windows.get(start);
+      if (ws) {
+        ws.summaryFile = true;
+        continue;
+      }
+      const path = join(this.#root, state.name, name);
+      await this.#cfg.disk.remove(path).catch((err: unknown) => this.#cfg.log.debug(() => `history (${path}): cannot remove: ${errorMessage(err)}`));
+    }
   }
 
   #windowOf(ts: number): number {

@@ -41,6 +41,14 @@ export function segmentFileName(window: number): string {
   return `${window}.seg`;
 }
 
+const SUMMARY_NAME = /^(-?\d+)\.sum$/;
+
+/** The window start of a segment summary sidecar (`<start>.sum`, see summary.ts), or null. */
+export function parseSummaryFileName(name: string): number | null {
+  const m = SUMMARY_NAME.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
 /** The window start a segment file name stands for, or null for anything else in the folder. */
 export function parseSegmentFileName(name: string): number | null {
   const m = FILE_NAME.exec(name);

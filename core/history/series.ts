@@ -33,6 +33,14 @@ export class WindowState {
   /** Smallest and largest ts seen in this window (null until a record was seen). */
   minTs: number | null = null;
   maxTs: number | null = null;
+  /** A `<start>.sum` sidecar exists (its validity is checked when it is read). */
+  summaryFile = false;
+  /** The segment size the sidecar on disk was written or checked for by this process. */
+  summaryBytes: number | undefined;
+  /** The window's confirmed records, sorted, kept from when it closed until its summary is written. */
+  closingRecords: HistoryRecord[] | null = null;
+  /** Rows reached the file after the window closed: the background pass should summarise it again. */
+  summaryStale = false;
 
   constructor(readonly start: number) {}
 

@@ -1,4 +1,5 @@
 // The contract of the history store: long append-only series in time-sharded segment files.
+import type { SegmentSummary } from './summary.ts';
 
 export interface HistoryRecord {
   /** Milliseconds since the epoch. */
@@ -51,6 +52,11 @@ export interface HistoryStore {
    * stays the same, so do the records, so a reader may cache what it derived from them.
    */
   segments(series: string, range?: { from?: number; to?: number }): Promise<HistorySegment[]>;
+  /**
+   * Per key and 12 s cell (count, min, max, exact sum, first/last) of a closed segment whose
+   * `version` is non-null; null when it has none yet. Optional: a store without it is read by rows.
+   */
+  summary?(series: string, start: number): Promise<SegmentSummary | null>;
   /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
   prune(series: string, before: number): Promise<number>;
   listSeries(): string[];

@@ -168,6 +168,8 @@ function confirm(state: SeriesState, ws: WindowState, bytes: number): number {
   ws.onDisk = true;
   ws.dirty = false;
   if (ws.start === state.openWindow && state.cache) for (const p of ws.inflight) insertSorted(state.cache, p.record);
+  else if (ws.closingRecords) for (const p of ws.inflight) insertSorted(ws.closingRecords, p.record);
+  else if (ws.start !== state.openWindow) ws.summaryStale = true;
   const n = ws.inflight.length;
   ws.inflight = [];
   return n;

@@ -22,7 +22,9 @@ interface Rig {
   clock: FakeClock;
   lines: Record<string, unknown>[];
   open(options?: Partial<HistoryOptions>): Promise<SegmentHistory>;
+  /** Segment files (`.seg`) of a series; sidecars (`.sum`) are listed by `sidecars`. */
   files(series: string): Promise<string[]>;
+  sidecars(series: string): Promise<string[]>;
   path(series: string, windowStart: number): string;
 }
 
@@ -46,7 +48,10 @@ async function rig(t: TestContext): Promise<Rig> {
       return h;
     },
     async files(series) {
-      return (await readdir(join(dir, 'history', series))).sort();
+      return (await readdir(join(dir, 'history', series))).filter((f) => f.endsWith('.seg')).sort();
+    },
+    async sidecars(series) {
+      return (await readdir(join(dir, 'history', series))).filter((f) => !f.endsWith('.seg')).sort();
     },
     path: (series, windowStart) => join(dir, 'history', series, `${windowStart}.seg`),
   };
