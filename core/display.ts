@@ -1,6 +1,7 @@
 // What the operator sees for each state key (the manifest's `display` section): label, unit, number
 // format, enum labels and alarm limits. One source for the dashboard, the OpenAPI text and the monitor CLI.
 import type { JsonSchema } from './schema.ts';
+import { formatPath } from './manifest/paths.ts';
 
 export interface DisplayEntry {
   /** The operator's name for the key ("Living room temperature"). */
@@ -60,7 +61,7 @@ export function checkDisplay(display: unknown): string[] {
   for (const [key, entry] of Object.entries(display as Record<string, unknown>)) {
     const limits = (entry as DisplayEntry | null)?.limits;
     if (limits && typeof limits.low === 'number' && typeof limits.high === 'number' && !(limits.low < limits.high)) {
-      out.push(`display[${JSON.stringify(key)}].limits: low ${limits.low} is not below high ${limits.high}; swap them`);
+      out.push(`${formatPath(['display', key, 'limits'])}: low ${limits.low} is not below high ${limits.high}; swap them`);
     }
   }
   return out;
