@@ -18,6 +18,8 @@ export interface DisplayEntry {
   group?: string;
   /** A longer explanation (tooltip, OpenAPI description). */
   description?: string;
+  /** The tile turns amber when the value has not been updated for this long (a lapsed TTL). */
+  staleAfterS?: number;
 }
 
 export type DisplayMap = Record<string, DisplayEntry>;
@@ -50,6 +52,7 @@ export const displaySchema: JsonSchema = {
       },
       group: { type: 'string', minLength: 1, maxLength: 60, description: 'Dashboard tiles with the same group are shown together.' },
       description: { type: 'string', maxLength: 400 },
+      staleAfterS: { type: 'number', exclusiveMinimum: 0, description: 'The dashboard marks the value stale (amber) after this long without an update.' },
     },
   },
 };

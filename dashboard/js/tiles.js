@@ -1,0 +1,68 @@
+// Live value tiles, grouped as the manifest's display section says (`group`), each with its label,
+// formatted value and unit, age, and colour: red outside its limits or when its `_ok` key is false,
+// amber when stale (heartbeat or the key's staleAfterS), grey while the gateway is not answering.
+/* global document, CSS, requestAnimationFrame */
+import { $, el } from './dom.js';
+import { ago, labelOf, reading } from './format.js';
+import { displayOf, page, shownKey } from './state.js';
+
+function orderOf(key) {
+  const keys = page.config.keys.length ? page.config.keys : Object.keys(page.config.display ?? {});
+  const i = keys.indexOf(key);
+  return i < 0 ? Number.MAX_SAFE_INTEGER : i;
+}
+
+function groupBox(name) {
+  const host = $('#values');
+  let box = host.querySelector(`.group[data-group="${CSS.escape(name)}"]`);
+  if (box) return box.querySelector('.tiles');
+  box = el('div', { class: 'group', dataset: { group: name } }, name ? el('h3', {}, name) : null, el('div', { class: 'tiles' }));
+  // Groups keep the order of their first key in the manifest.
+  box.dataset.order = String(orderOf(firstKeyOf(name)));
+  const before = [...host.children].find((g) => Number(g.dataset.order) > Number(box.dataset.order));
+  host.insertBefore(box, before ?? null);
+  return box.querySelector('.tiles');
+}
+
+function firstKeyOf(group) {
+  const keys = page.config.keys.length ? page.config.keys : Object.keys(page.config.display ?? {});
+  return keys.find((k) => (displayOf(k)?.group ?? '') === group) ?? '';
+}
+
+function isStale(key, entry) {
+  const hb = page.health?.heartbeats?.[`${key}_ts`] ?? page.health?.heartbeats?.[key];
+  if (hb?.stale) return true;
+  const maxAge = displayOf(key)?.staleAfterS;
+  return Boolean(maxAge && entry?.ts && Date.now() / 1000 - entry.ts > maxAge);
+}
+
+export function renderTile(key, changed = false) {
+  if (!shownKey(key)) return;
+  const entry = page.values.get(key);
+  let tile = document.querySelector(`.tile[data-key="${CSS.escape(key)}"]`);
+  if (!tile) {
+    const d = displayOf(key);
+    tile = el('div', { class: 'tile', dataset: { key }, title: d?.description ? `${key}: ${d.description}` : key },
+      el('div', { class: 'name' }, labelOf(key)),
+      el('div', { class: 'reading' }, el('span', { class: 'value' }), el('span', { class: 'unit' })),
+      el('div', { class: 'age' }));
+    const tiles = groupBox(d?.group ?? '');
+    const before = [...tiles.children].find((t) => orderOf(t.dataset.key) > orderOf(key) || (orderOf(t.dataset.key) === orderOf(key) && t.dataset.key > key));
+    tiles.insertBefore(tile, before ?? null);
+  }
+  const r = reading(key, entry?.value);
+  const value = tile.querySelector('.value');
+  value.textContent = r.text;
+  value.className = `value ${typeof entry?.value === 'boolean' ? String(entry.value) : ''}`;
+  tile.querySelector('.unit').textContent = r.unit;
+  tile.querySelector('.age').textContent = ago(entry?.ts);
+  tile.classList.toggle('stale', isStale(key, entry));
+  tile.classList.toggle('bad', entry?.value === undefined || entry?.value === null || page.values.get(`${key}_ok`)?.value === false || page.activeAlarmIds.has(`limit:${key}`));
+  if (!changed) return;
+  tile.classList.add('flash');
+  requestAnimationFrame(() => requestAnimationFrame(() => tile.classList.remove('flash')));
+}
+
+export function renderAllTiles() {
+  for (const key of page.values.keys()) renderTile(key);
+}
