@@ -150,6 +150,10 @@ function render(rows, keys, { from, to, step }) {
     const t = from + ((to - from) * i) / xTicks;
     parts.push(svg('text', { class: 'tick', x: x(t), y: H - 6, 'text-anchor': i === 0 ? 'start' : i === xTicks ? 'end' : 'middle' }, timeLabel(t, to - from)));
   }
+  // A gap much longer than the usual spacing of the rows (a stopped gateway) is drawn as a gap,
+  // not as a straight line across it; a series sampled once a minute still draws as a line.
+  const spacing = rows.slice(1).map((r, i) => r.ts - rows[i].ts).sort((a, b) => a - b);
+  const gap = 3 * Math.max(step, spacing[Math.floor(spacing.length / 2)] ?? step);
   keys.forEach((k) => {
     const color = COLORS[chart.keys.indexOf(k) % COLORS.length];
     let d = '';
@@ -157,8 +161,7 @@ function render(rows, keys, { from, to, step }) {
     for (const r of rows) {
       const v = r[k];
       if (typeof v !== 'number') continue;
-      // A gap longer than a few buckets is drawn as a gap, not a straight line across it.
-      d += `${prev === null || r.ts - prev > step * 3 ? 'M' : 'L'}${x(r.ts + step / 2).toFixed(1)},${y(v).toFixed(1)}`;
+      d += `${prev === null || r.ts - prev > gap ? 'M' : 'L'}${x(r.ts + step / 2).toFixed(1)},${y(v).toFixed(1)}`;
       prev = r.ts;
     }
     parts.push(svg('path', { class: 'line', d, stroke: color, 'data-key': k }));
