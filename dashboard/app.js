@@ -15,7 +15,7 @@ import { buildExtraPanels } from './js/panels.js';
 import { refreshTrend } from './js/trend.js';
 import { initHistoryChart } from './js/history-chart.js';
 
-const feed = { onStatus: (cls, text) => setBadge('#link', cls, text), onDrop: () => void refreshHealth() };
+const feed = { onStatus: (cls, text) => setBadge('#link', cls, text), onDrop: () => void refreshHealth(), onAlarm: () => void refreshAlarms() };
 
 function initKeyForm() {
   $('#key-form').addEventListener('submit', (e) => {

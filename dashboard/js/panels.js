@@ -76,7 +76,7 @@ export function buildExtraPanels() {
       return b;
     });
     host.append(el('section', { class: `panel${p.wide ? ' wide' : ''}`, dataset: { panel: p.title } },
-      el('h2', {}, p.title), buttons.length ? el('div', { class: 'panel-actions' }, ...buttons) : null, body, (p.actions?.length || p.rowActions?.length) ? out : null));
+      el('h2', {}, p.title), p.hint ? el('p', { class: 'hint muted' }, p.hint) : null, buttons.length ? el('div', { class: 'panel-actions' }, ...buttons) : null, body, (p.actions?.length || p.rowActions?.length) ? out : null));
     refresh = async () => {
       if (p.keys) {
         body.replaceChildren(render(Object.fromEntries(p.keys.map((k) => [k, page.values.get(k)?.value])), p, act));

@@ -18,6 +18,7 @@ import type { GreenhouseSim } from '../../sim/greenhouse.ts';
 import type { ProductionLine } from '../../sim/production-line.ts';
 import type { Cj2mSimulator } from '../../sim/cj2m.ts';
 import { repoRoot } from '../helpers/spawn.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { chromiumMissing, horizontalOverflow, launchChromium } from '../helpers/browser.ts';
 
 const KEY = 'dashboard-systems-key';
@@ -133,11 +134,16 @@ describe('the dashboard of each shipped manifest in chromium', { skip: chromiumM
         await runtime.start();
         const api = runtime.routes.address!;
         const chartKeys = ((manifest.plugins.find((p) => p.use === 'http-api')!.config.dashboard as { chart: { keys: string[] } }).chart.keys);
-        // The hour before the test: what the sampler would have written, so the 1 h chart has a shape.
+        // The hour before the test: what the sampler would have written (around today's values), so
+        // the 1 h chart has a shape.
+        await eventually('a chart key has a value', 10_000, () => chartKeys.some((k) => typeof runtime.store.get(k) === 'number'));
         const nowMs = Date.now();
         await runtime.history.append('dashboard', Array.from({ length: 60 }, (_, i) => ({
           ts: nowMs - 3_600_000 + i * 60_000,
-          data: Object.fromEntries(chartKeys.map((k, j) => [k, 20 + j + 3 * Math.sin(i / 6 + j)])),
+          data: Object.fromEntries(chartKeys.filter((k) => typeof runtime.store.get(k) === 'number').map((k, j) => {
+            const v = runtime.store.get(k) as number;
+            return [k, v + Math.max(0.5, Math.abs(v) * 0.05) * Math.sin(i / 8 + j)];
+          })),
         })), { durable: false });
 
         const page = await context.newPage();
