@@ -20,6 +20,11 @@ export interface DisplayEntry {
   description?: string;
   /** The tile turns amber when the value has not been updated for this long (a lapsed TTL). */
   staleAfterS?: number;
+  /**
+   * Operator control on the tile: −/+ buttons (numbers, by `step`) or a selector (enum keys) that
+   * POST `{[field]: value}` to `url` with the operator's API key (so it is keyed and audited).
+   */
+  control?: { url: string; field: string; step?: number; min?: number; max?: number };
 }
 
 export type DisplayMap = Record<string, DisplayEntry>;
@@ -53,6 +58,19 @@ export const displaySchema: JsonSchema = {
       group: { type: 'string', minLength: 1, maxLength: 60, description: 'Dashboard tiles with the same group are shown together.' },
       description: { type: 'string', maxLength: 400 },
       staleAfterS: { type: 'number', exclusiveMinimum: 0, description: 'The dashboard marks the value stale (amber) after this long without an update.' },
+      control: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url', 'field'],
+        description: 'A control on the tile: -/+ (numbers, by step) or a selector (enum keys) POSTing {field: value} to url with the API key.',
+        properties: {
+          url: { type: 'string', pattern: '^/[^\\s]*$', description: 'A POST route of this gateway, e.g. "/zones/1/1".' },
+          field: { type: 'string', minLength: 1, description: 'The body field that carries the new value.' },
+          step: { type: 'number', exclusiveMinimum: 0, description: 'What one press of - or + changes (numbers).' },
+          min: { type: 'number' },
+          max: { type: 'number' },
+        },
+      },
     },
   },
 };
@@ -65,6 +83,10 @@ export function checkDisplay(display: unknown): string[] {
     const limits = (entry as DisplayEntry | null)?.limits;
     if (limits && typeof limits.low === 'number' && typeof limits.high === 'number' && !(limits.low < limits.high)) {
       out.push(`${formatPath(['display', key, 'limits'])}: low ${limits.low} is not below high ${limits.high}; swap them`);
+    }
+    const control = (entry as DisplayEntry | null)?.control;
+    if (control && typeof control.min === 'number' && typeof control.max === 'number' && !(control.min < control.max)) {
+      out.push(`${formatPath(['display', key, 'control'])}: min ${control.min} is not below max ${control.max}; swap them`);
     }
   }
   return out;

@@ -5,6 +5,7 @@
 import { $, el } from './dom.js';
 import { ago, labelOf, reading } from './format.js';
 import { displayOf, page, shownKey } from './state.js';
+import { tileControl } from './controls.js';
 
 function orderOf(key) {
   const keys = page.config.keys.length ? page.config.keys : Object.keys(page.config.display ?? {});
@@ -46,6 +47,8 @@ export function renderTile(key, changed = false) {
       el('div', { class: 'name' }, labelOf(key)),
       el('div', { class: 'reading' }, el('span', { class: 'value' }), el('span', { class: 'unit' })),
       el('div', { class: 'age' }));
+    const control = tileControl(key, d, tile);
+    if (control) tile.append(control);
     const tiles = groupBox(d?.group ?? '');
     const before = [...tiles.children].find((t) => orderOf(t.dataset.key) > orderOf(key) || (orderOf(t.dataset.key) === orderOf(key) && t.dataset.key > key));
     tiles.insertBefore(tile, before ?? null);
@@ -57,7 +60,7 @@ export function renderTile(key, changed = false) {
   tile.querySelector('.unit').textContent = r.unit;
   tile.querySelector('.age').textContent = ago(entry?.ts);
   tile.classList.toggle('stale', isStale(key, entry));
-  tile.classList.toggle('bad', entry?.value === undefined || entry?.value === null || page.values.get(`${key}_ok`)?.value === false || page.activeAlarmIds.has(`limit:${key}`));
+  tile.classList.toggle('bad', entry?.value === undefined || page.values.get(`${key}_ok`)?.value === false || page.activeAlarmIds.has(`limit:${key}`));
   if (!changed) return;
   tile.classList.add('flash');
   requestAnimationFrame(() => requestAnimationFrame(() => tile.classList.remove('flash')));

@@ -24,7 +24,7 @@ export async function refreshTrend() {
     return;
   }
   const keys = page.config.trendKeys.filter((k) => rows.some((r) => r[k] !== null && r[k] !== undefined));
-  if (!rows.length || !keys.length) return; // stays hidden until there is something to draw
+  if (rows.length < 2 || !keys.length) return; // stays hidden until there is a line to draw
   $('#trend-panel').hidden = false;
   const data = [rows.map((r) => r.ts), ...keys.map((k) => rows.map((r) => r[k]))];
   $('#trend-info').textContent = `${rows.length} points`;

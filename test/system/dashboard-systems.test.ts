@@ -30,6 +30,8 @@ interface System {
   env: Record<string, string>;
   /** A tile whose value changes on its own (or after `raise`, for a line that stands still). */
   moving: string;
+  /** Checks of this system's own controls, after the common ones. */
+  extra?: (ctx: Ctx) => Promise<void>;
   /** Commands that set the plant in motion before the checks. */
   prepare?: (ctx: Ctx) => Promise<void>;
   /** The key whose display limits the test crosses, and how the plant gets there and back. */
@@ -73,6 +75,17 @@ const SYSTEMS: System[] = [
     moving: 'zone_1_1_temperature',
     alarmKey: 'zone_1_1_temperature', // the living room overheats toward a 35 °C setpoint
     raise: (ctx) => command(ctx, { state: 1, setpoint: 35 }, '/zones/1/1'),
+    extra: async ({ page }) => {
+      // The zone grid's own controls: + raises the kitchen setpoint by 0.5 °C, the selector sets its mode;
+      // both go through the gateway to the base station and come back as the zone's values.
+      const sp = '.tile[data-key="zone_1_2_setpoint"]';
+      const before = Number(await page.textContent(`${sp} .value`));
+      const expected = Math.min(35, Math.max(5, before + 0.5)).toFixed(1);
+      await page.click(`${sp} button[data-step="0.5"]`);
+      await page.waitForFunction(([sel, v]) => document.querySelector(`${sel} .value`)?.textContent === v, [sp, expected] as const, { timeout: 10_000 });
+      await page.selectOption('.tile[data-key="zone_1_2_state"] select', '2');
+      await page.waitForSelector('.tile[data-key="zone_1_2_state"] .value:text-is("reduced")', { timeout: 10_000 });
+    },
     clear: (ctx) => command(ctx, { state: 1, setpoint: 18 }, '/zones/1/1'),
   },
   {
@@ -178,6 +191,8 @@ describe('the dashboard of each shipped manifest in chromium', { skip: chromiumM
         await page.click('#history-ranges button:text-is("1 h")');
 
         mark('chart');
+        await system.extra?.(ctx);
+
         // An alarm: raised by the plant, acknowledged with the key, cleared when the plant recovers.
         const alarm = `#alarms tr[data-alarm="limit:${system.alarmKey}"]`;
         if (system.name !== 'odoo-batching') await system.raise(ctx);

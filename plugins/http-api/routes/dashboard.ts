@@ -25,6 +25,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: ServerDeps): P
     gateway: deps.gatewayName,
     keys: config.dashboard.keys,
     trendKeys: config.dashboard.trendKeys,
+    chart: config.dashboard.chart,
     commands: describedCommands(config.commands, deps.display),
     display: deps.display,
     requireKeyForReads: config.requireKeyForReads,
