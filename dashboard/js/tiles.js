@@ -2,7 +2,7 @@
 // formatted value and unit, age, and colour: red outside its limits or when its `_ok` key is false,
 // amber when stale (heartbeat or the key's staleAfterS), grey while the gateway is not answering.
 /* global document, CSS, requestAnimationFrame */
-import { $, el } from './dom.js';
+import { $, el, svg } from './dom.js';
 import { ago, labelOf, reading } from './format.js';
 import { displayOf, page, shownKey } from './state.js';
 import { tileControl } from './controls.js';
@@ -30,6 +30,40 @@ function firstKeyOf(group) {
   return keys.find((k) => (displayOf(k)?.group ?? '') === group) ?? '';
 }
 
+/** The last values each numeric key received on this page, for its sparkline. */
+const recent = new Map();
+const SPARK_POINTS = 60;
+
+function remember(key, v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return;
+  const list = recent.get(key) ?? [];
+  list.push(v);
+  if (list.length > SPARK_POINTS) list.shift();
+  recent.set(key, list);
+}
+
+function sparkline(tile, key) {
+  const list = recent.get(key) ?? [];
+  let host = tile.querySelector('.spark');
+  if (list.length < 3) return;
+  const lo = Math.min(...list);
+  const hi = Math.max(...list);
+  const pts = list.map((v, i) => `${((i / (SPARK_POINTS - 1)) * 100).toFixed(1)},${(hi === lo ? 10 : 18 - ((v - lo) / (hi - lo)) * 16).toFixed(1)}`).join(' ');
+  if (!host) {
+    host = svg('svg', { class: 'spark', viewBox: '0 0 100 20', preserveAspectRatio: 'none', 'aria-hidden': 'true' }, svg('polyline', { points: pts }));
+    tile.querySelector('.reading').after(host);
+  } else host.firstChild.setAttribute('points', pts);
+}
+
+/** The label without its group's name in front ("Dry bulb" under "Flower back"). */
+function shortLabel(key) {
+  const label = labelOf(key);
+  const group = displayOf(key)?.group;
+  if (!group || !label.startsWith(`${group} `) || label.length <= group.length + 1) return label;
+  const rest = label.slice(group.length + 1);
+  return rest[0].toUpperCase() + rest.slice(1);
+}
+
 function isStale(key, entry) {
   const hb = page.health?.heartbeats?.[`${key}_ts`] ?? page.health?.heartbeats?.[key];
   if (hb?.stale) return true;
@@ -44,7 +78,7 @@ export function renderTile(key, changed = false) {
   if (!tile) {
     const d = displayOf(key);
     tile = el('div', { class: 'tile', dataset: { key }, title: d?.description ? `${key}: ${d.description}` : key },
-      el('div', { class: 'name' }, labelOf(key)),
+      el('div', { class: 'name' }, shortLabel(key)),
       el('div', { class: 'reading' }, el('span', { class: 'value' }), el('span', { class: 'unit' })),
       el('div', { class: 'age' }));
     const control = tileControl(key, d, tile);
@@ -62,6 +96,8 @@ export function renderTile(key, changed = false) {
   tile.classList.toggle('stale', isStale(key, entry));
   tile.classList.toggle('bad', entry?.value === undefined || page.values.get(`${key}_ok`)?.value === false || page.activeAlarmIds.has(`limit:${key}`));
   if (!changed) return;
+  remember(key, entry?.value);
+  sparkline(tile, key);
   tile.classList.add('flash');
   requestAnimationFrame(() => requestAnimationFrame(() => tile.classList.remove('flash')));
 }
