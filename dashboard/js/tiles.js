@@ -45,7 +45,7 @@ function remember(key, v) {
 function sparkline(tile, key) {
   const list = recent.get(key) ?? [];
   let host = tile.querySelector('.spark');
-  if (list.length < 3) return;
+  if (list.length < 8) return; // a few points make a tick, not a trend
   const lo = Math.min(...list);
   const hi = Math.max(...list);
   const pts = list.map((v, i) => `${((i / (SPARK_POINTS - 1)) * 100).toFixed(1)},${(hi === lo ? 10 : 18 - ((v - lo) / (hi - lo)) * 16).toFixed(1)}`).join(' ');
