@@ -225,11 +225,12 @@ export async function monitorCommand(args: MonitorArgs, io: { out: (line: string
   const topics = args.action === 'live' ? ['state/#'] : ['can/#'];
   const url = feedUrl(args.url, topics, apiKey);
   const shown = feedUrl(args.url, topics); // without the key
+  // Before the socket: its 'open' event must not fire while this awaits.
+  const display = args.action === 'live' ? await fetchDisplay(args.url, apiKey) : {};
   const socket = await openSocket(url);
   const live = new Map<string, LiveEntry>();
   const counts = new Map<string, number>();
   const match = keyMatcher(args.keys);
-  const display = args.action === 'live' ? await fetchDisplay(args.url, apiKey) : {};
   let dirty = true;
 
   const render = () => {
