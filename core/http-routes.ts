@@ -31,9 +31,12 @@ export interface RouteContribution {
     rowActions?: PanelRowAction[];
     /** One line under the title saying how to read the panel (what a figure means). */
     hint?: string;
-    /** How the dashboard draws the JSON: a table (default) or horizontal bars of `bars.value` per `bars.label`. */
+    /**
+     * How the dashboard draws the JSON: a table (default) or horizontal bars, one group per row
+     * labelled by `bars.label`, one bar per field in `bars.values` (named by `bars.names`).
+     */
     kind?: 'table' | 'bars';
-    bars?: { label: string; value: string; unit?: string };
+    bars?: { label: string; values: string[]; names?: Record<string, string>; unit?: string };
   };
   handler: (request: unknown, reply: unknown) => unknown;
 }

@@ -24,15 +24,19 @@ function table(data, rowActions, onAction) {
       })) : null)))));
 }
 
-/** Horizontal bars: one per row, `label` and `value` fields (units per hour, energy). */
+/** Horizontal bars: a group per row (`label`), one bar per field in `values` (units per hour per machine). */
+const BAR_COLORS = ['#58a6ff', '#f0883e', '#a371f7', '#3fb950', '#db61a2'];
 function bars(data, spec) {
-  const lf = spec.label ?? 'label';
-  const vf = spec.value ?? 'value';
-  const max = Math.max(1e-9, ...data.map((r) => Number(r[vf]) || 0));
-  return el('div', { class: 'bars' }, ...data.map((r) => el('div', { class: 'bar-row' },
-    el('span', { class: 'bar-label' }, cell(r[lf])),
-    el('span', { class: 'bar' }, el('span', { class: 'fill', style: `width:${(100 * (Number(r[vf]) || 0)) / max}%` })),
-    el('span', { class: 'bar-value num' }, `${cell(r[vf])}${spec.unit ? ` ${spec.unit}` : ''}`))));
+  const values = spec.values ?? ['value'];
+  const max = Math.max(1e-9, ...data.flatMap((r) => values.map((f) => Number(r[f]) || 0)));
+  const name = (f) => spec.names?.[f] ?? f;
+  return el('div', { class: 'bars' },
+    values.length > 1 ? el('div', { class: 'legend' }, ...values.map((f, i) => el('span', { class: 'key' }, el('span', { class: 'swatch', style: `background:${BAR_COLORS[i % BAR_COLORS.length]}` }), name(f)))) : null,
+    ...data.map((r) => el('div', { class: 'bar-group' },
+      el('div', { class: 'bar-label' }, cell(r[spec.label ?? 'label'])),
+      ...values.map((f, i) => el('div', { class: 'bar-row', title: name(f) },
+        el('span', { class: 'bar' }, el('span', { class: 'fill', style: `width:${(100 * (Number(r[f]) || 0)) / max}%;background:${BAR_COLORS[i % BAR_COLORS.length]}` })),
+        el('span', { class: 'bar-value num' }, `${cell(r[f])}${spec.unit ? ` ${spec.unit}` : ''}`))))));
 }
 
 function render(data, p, onAction) {

@@ -136,6 +136,7 @@ export function recorderRoutes(env: RouteEnv): RouteContribution[] {
       method: 'GET',
       url: '/api/recorder/panel/units-per-hour',
       schema: { summary: 'Units per hour, last 8 hours', tags: [...TAGS, 'dashboard'] },
+      panel: { kind: 'bars', bars: { label: 'hour', values: config.machines.map((m) => m.id), names: Object.fromEntries(config.machines.map((m) => [m.id, m.name])), unit: 'units' } },
       handler: () => {
         const h = hourStartOf(clock.now());
         const rows = repo.production({ from: h - 7 * HOUR_MS, to: h + HOUR_MS });

@@ -94,6 +94,12 @@ const SYSTEMS: System[] = [
     moving: 'sensor:co2_b',
     alarmKey: 'sensor:co2_b', // a CO2 dosing valve stuck open in the flower room
     raise: async ({ runtime }) => void runtime.world.require<GreenhouseSim>('sim:canbus').overrides.set('co2_b', 5000),
+    extra: async ({ page }) => {
+      // Frames per second per message: each box sends once per second.
+      const row = 'section[data-panel^="CAN messages"] tbody tr:has(td:text-is("FlowerBack_SCD30"))';
+      const rate = page.locator(`${row} td[data-label="per s"]`);
+      await eventually('FlowerBack_SCD30 about 1 frame per second on the panel', 15_000, async () => Number(await rate.textContent({ timeout: 1000 }).catch(() => '')) > 0.5);
+    },
     clear: async ({ runtime }) => void runtime.world.require<GreenhouseSim>('sim:canbus').overrides.delete('co2_b'),
   },
   {
@@ -102,6 +108,10 @@ const SYSTEMS: System[] = [
     moving: 'machine_m1_units_hour',
     alarmKey: 'machine_m1_power_kw', // press 1 stops: its power drops to idle
     raise: async ({ runtime }) => runtime.world.require<ProductionLine>('line:line').machine(0).stop(),
+    extra: async ({ page }) => {
+      await page.waitForSelector('section[data-panel="Units per hour, last 8 hours"] .bar-row .fill');
+      await page.waitForSelector('section[data-panel="Machine states and this hour"] td[data-label="performance"]');
+    },
     clear: async ({ runtime }) => runtime.world.require<ProductionLine>('line:line').machine(0).run(),
   },
   {
