@@ -57,6 +57,12 @@ const SYSTEMS: System[] = [
     env: { POLL_MS: '200' },
     moving: 'soc_temp',
     alarmKey: 'setpoint', // the operator sets an alarm threshold above the safe range
+    extra: async ({ api }) => {
+      // The OpenAPI text names the command as the operator knows it.
+      const doc = await (await fetch(`${api}/openapi.json`)).json() as { paths: Record<string, { post: { requestBody: { content: { 'application/json': { schema: { properties: Record<string, { description?: string }> } } } } } }> };
+      const setpoint = doc.paths['/api/command'].post.requestBody.content['application/json'].schema.properties.setpoint;
+      assert.match(setpoint.description ?? '', /^Alarm threshold \(°C\)/);
+    },
     raise: (ctx) => command(ctx, { setpoint: 88 }),
     clear: (ctx) => command(ctx, { setpoint: 60 }),
   },
@@ -168,6 +174,9 @@ describe('the dashboard of each shipped manifest in chromium', { skip: chromiumM
             return [k, v + Math.max(0.5, Math.abs(v) * 0.05) * Math.sin(i / 8 + j)];
           })),
         })), { durable: false });
+
+        // The display section, as every client reads it.
+        assert.deepEqual(await (await fetch(`${api}/api/display`)).json(), manifest.display);
 
         const page = await context.newPage();
         const errors: string[] = [];
