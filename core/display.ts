@@ -20,6 +20,8 @@ export interface DisplayEntry {
   description?: string;
   /** The tile turns amber when the value has not been updated for this long (a lapsed TTL). */
   staleAfterS?: number;
+  /** The tile turns amber while this health check fails (values kept in registers nobody refreshes). */
+  staleWith?: string;
   /**
    * Operator control on the tile: −/+ buttons (numbers, by `step`) or a selector (enum keys) that
    * POST `{[field]: value}` to `url` with the operator's API key (so it is keyed and audited).
@@ -58,6 +60,7 @@ export const displaySchema: JsonSchema = {
       group: { type: 'string', minLength: 1, maxLength: 60, description: 'Dashboard tiles with the same group are shown together.' },
       description: { type: 'string', maxLength: 400 },
       staleAfterS: { type: 'number', exclusiveMinimum: 0, description: 'The dashboard marks the value stale (amber) after this long without an update.' },
+      staleWith: { type: 'string', minLength: 1, description: 'A health check (GET /health `checks`) whose failure marks the value stale, e.g. "neasmart:neasmart".' },
       control: {
         type: 'object',
         additionalProperties: false,

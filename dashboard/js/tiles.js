@@ -67,6 +67,8 @@ function shortLabel(key) {
 function isStale(key, entry) {
   const hb = page.health?.heartbeats?.[`${key}_ts`] ?? page.health?.heartbeats?.[key];
   if (hb?.stale) return true;
+  const check = displayOf(key)?.staleWith;
+  if (check && page.health?.checks?.[check]?.ok === false) return true;
   const maxAge = displayOf(key)?.staleAfterS;
   return Boolean(maxAge && entry?.ts && Date.now() / 1000 - entry.ts > maxAge);
 }

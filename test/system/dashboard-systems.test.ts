@@ -17,6 +17,7 @@ import type { AnyAdapterDefinition, AnyPluginDefinition } from '../../core/plugi
 import type { GreenhouseSim } from '../../sim/greenhouse.ts';
 import type { ProductionLine } from '../../sim/production-line.ts';
 import type { Cj2mSimulator } from '../../sim/cj2m.ts';
+import type { NeasmartBaseSimulator } from '../../sim/neasmart-base.ts';
 import { repoRoot } from '../helpers/spawn.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { chromiumMissing, horizontalOverflow, launchChromium } from '../helpers/browser.ts';
@@ -77,11 +78,11 @@ const SYSTEMS: System[] = [
   },
   {
     name: 'neasmart-gateway',
-    env: { MODBUS_TCP_HOST: '127.0.0.1', MODBUS_TCP_PORT: '0', SIM_TIME_SCALE: '600', BASE_SIM_POLL_MS: '100' },
+    env: { MODBUS_TCP_HOST: '127.0.0.1', MODBUS_TCP_PORT: '0', SIM_TIME_SCALE: '600', BASE_SIM_POLL_MS: '100', MODBUS_STALE_AFTER_S: '1' },
     moving: 'zone_1_1_temperature',
     alarmKey: 'zone_1_1_temperature', // the living room overheats toward a 35 °C setpoint
     raise: (ctx) => command(ctx, { state: 1, setpoint: 35 }, '/zones/1/1'),
-    extra: async ({ page }) => {
+    extra: async ({ page, runtime }) => {
       // The zone grid's own controls: + raises the kitchen setpoint by 0.5 °C, the selector sets its mode;
       // both go through the gateway to the base station and come back as the zone's values.
       const sp = '.tile[data-key="zone_1_2_setpoint"]';
@@ -91,6 +92,13 @@ const SYSTEMS: System[] = [
       await page.waitForFunction(([sel, v]) => document.querySelector(`${sel} .value`)?.textContent === v, [sp, expected] as const, { timeout: 10_000 });
       await page.selectOption('.tile[data-key="zone_1_2_state"] select', '2');
       await page.waitForSelector('.tile[data-key="zone_1_2_state"] .value:text-is("reduced")', { timeout: 10_000 });
+      // The base station loses the gateway (its cable): the zone values are the registers' last ones, marked stale.
+      const base = runtime.world.require<NeasmartBaseSimulator>('sim:base');
+      const port = runtime.services.require<{ tcpAddress: { port: number } }>('modbus-server:modbus').tcpAddress.port;
+      await base.retarget('127.0.0.1', 1);
+      await page.waitForSelector('.tile.stale[data-key="zone_1_1_temperature"]', { timeout: 10_000 });
+      await base.retarget('127.0.0.1', port);
+      await page.waitForSelector('.tile[data-key="zone_1_1_temperature"]:not(.stale)', { timeout: 10_000 });
     },
     clear: (ctx) => command(ctx, { state: 1, setpoint: 18 }, '/zones/1/1'),
   },

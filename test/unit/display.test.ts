@@ -25,7 +25,7 @@ test('display: a good section is kept as written; bad ones name the key and what
   assert.ok(err instanceof ManifestError);
   const text = (err as ManifestError).message;
   for (const expected of [
-    'display.mode.colour: unknown key "colour" (allowed: label, unit, decimals, enum, limits, group, description, staleAfterS, control)',
+    'display.mode.colour: unknown key "colour" (allowed: label, unit, decimals, enum, limits, group, description, staleAfterS, staleWith, control)',
     'display.mode.label: must NOT have fewer than 1 characters',
     'display.mode.decimals: must be <= 6',
     'display.mode.enum: key "a b" is not valid',
