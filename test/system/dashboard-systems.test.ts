@@ -34,7 +34,7 @@ interface System {
   /** Checks of this system's own controls, after the common ones. */
   extra?: (ctx: Ctx) => Promise<void>;
   /** Commands that set the plant in motion before the checks. */
-  prepare?: (ctx: Ctx) => Promise<void>;
+  prepare?: (ctx: Omit<Ctx, 'page'>) => Promise<void>;
   /** The key whose display limits the test crosses, and how the plant gets there and back. */
   alarmKey: string;
   raise: (ctx: Ctx) => Promise<void>;
@@ -47,7 +47,7 @@ interface Ctx {
   page: Page;
 }
 
-const command = async (ctx: Ctx, body: Record<string, unknown>, path = '/api/command') => {
+const command = async (ctx: Omit<Ctx, 'page'>, body: Record<string, unknown>, path = '/api/command') => {
   const r = await fetch(`${ctx.api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': KEY }, body: JSON.stringify(body) });
   assert.ok(r.ok, `${path} ${JSON.stringify(body)}: HTTP ${r.status} ${await r.text()}`);
 };
@@ -170,6 +170,7 @@ describe('the dashboard of each shipped manifest in chromium', { skip: chromiumM
         const startedS = Date.now() / 1000;
         await runtime.start();
         const api = runtime.routes.address!;
+        await system.prepare?.({ runtime, api });
         const chartKeys = ((manifest.plugins.find((p) => p.use === 'http-api')!.config.dashboard as { chart: { keys: string[] } }).chart.keys);
         // The hour before the test: what the sampler would have written (around today's values), so
         // the 1 h chart has a shape.
@@ -193,7 +194,6 @@ describe('the dashboard of each shipped manifest in chromium', { skip: chromiumM
         const ctx: Ctx = { runtime, api, page };
         const t0 = Date.now();
         const mark = (what: string) => process.env.FIELDGATE_TEST_TIMING && process.stderr.write(`${system.name}: ${what} at ${Date.now() - t0} ms\n`);
-        await system.prepare?.(ctx);
         await page.goto(api);
         await page.fill('#api-key', KEY);
         await page.click('#key-form button[type=submit]');
