@@ -25,7 +25,19 @@ export interface RouteContribution {
   /** Whether the route changes state (needs the API key and is audited). */
   write?: boolean;
   /** For a GET tagged `dashboard`: panel width and operator buttons (each a POST route, so keyed and audited). */
-  panel?: { wide?: boolean; actions?: PanelAction[]; rowActions?: PanelRowAction[] };
+  panel?: {
+    wide?: boolean;
+    actions?: PanelAction[];
+    rowActions?: PanelRowAction[];
+    /** One line under the title saying how to read the panel (what a figure means). */
+    hint?: string;
+    /**
+     * How the dashboard draws the JSON: a table (default) or horizontal bars, one group per row
+     * labelled by `bars.label`, one bar per field in `bars.values` (named by `bars.names`).
+     */
+    kind?: 'table' | 'bars';
+    bars?: { label: string; values: string[]; names?: Record<string, string>; unit?: string };
+  };
   handler: (request: unknown, reply: unknown) => unknown;
 }
 

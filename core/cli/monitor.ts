@@ -4,6 +4,7 @@
 // (the WebSocket accepts it there) and never printed.
 import { errorMessage } from '../errors.ts';
 import type { MonitorArgs } from './args.ts';
+import { formatDisplayValue, type DisplayMap } from '../display.ts';
 
 // ---------------------------------------------------------------------------------------------
 // ANSI helpers
@@ -110,17 +111,40 @@ export function applyLive(state: Map<string, LiveEntry>, msg: FeedMessage, match
   return changed;
 }
 
-/** The live table: key, value, age; rows older than `staleAfterS` dimmed and marked. */
-export function formatLiveTable(state: Map<string, LiveEntry>, nowS: number, style: Style, staleAfterS = 10): string[] {
+/**
+ * The live table: key, value, age; rows older than `staleAfterS` dimmed and marked. With the
+ * gateway's display section (GET /api/display) a label column is added and values carry their
+ * unit, decimals and enum names (`21.5 °C`, `auto`).
+ */
+export function formatLiveTable(state: Map<string, LiveEntry>, nowS: number, style: Style, staleAfterS = 10, display: DisplayMap = {}): string[] {
   const keys = [...state.keys()].sort();
+  const labelled = keys.some((k) => display[k]?.label);
   const rows = keys.map((k) => {
     const e = state.get(k)!;
     const age = Math.max(0, nowS - e.ts);
     const stale = age > staleAfterS;
     const ageText = `${age < 10 ? age.toFixed(1) : Math.round(age)} s${stale ? ' stale' : ''}`;
-    return [k, stale ? paint(style, 'dim', formatValue(e.value)) : formatValue(e.value), stale ? paint(style, 'yellow', ageText) : ageText];
+    const d = display[k];
+    const value = d ? formatValue(formatDisplayValue(d, e.value)) : formatValue(e.value);
+    const row = [k, stale ? paint(style, 'dim', value) : value, stale ? paint(style, 'yellow', ageText) : ageText];
+    return labelled ? [k, d?.label ?? '', ...row.slice(1)] : row;
   });
-  return [...formatTable(['key', 'value', 'age'], rows), `${keys.length} key(s)`];
+  return [...formatTable(labelled ? ['key', 'label', 'value', 'age'] : ['key', 'value', 'age'], rows), `${keys.length} key(s)`];
+}
+
+/** The gateway's display section, or {} when it has none (an older gateway) or cannot be read. */
+export async function fetchDisplay(base: string, apiKey: string | undefined): Promise<DisplayMap> {
+  try {
+    const u = new URL(base);
+    u.protocol = u.protocol === 'wss:' ? 'https:' : u.protocol === 'ws:' ? 'http:' : u.protocol;
+    u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/display`;
+    const r = await fetch(u, { headers: apiKey ? { 'x-api-key': apiKey } : {}, signal: AbortSignal.timeout(3000) });
+    if (!r.ok) return {};
+    const body = (await r.json()) as unknown;
+    return body && typeof body === 'object' && !Array.isArray(body) ? (body as DisplayMap) : {};
+  } catch {
+    return {};
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -201,6 +225,8 @@ export async function monitorCommand(args: MonitorArgs, io: { out: (line: string
   const topics = args.action === 'live' ? ['state/#'] : ['can/#'];
   const url = feedUrl(args.url, topics, apiKey);
   const shown = feedUrl(args.url, topics); // without the key
+  // Before the socket: its 'open' event must not fire while this awaits.
+  const display = args.action === 'live' ? await fetchDisplay(args.url, apiKey) : {};
   const socket = await openSocket(url);
   const live = new Map<string, LiveEntry>();
   const counts = new Map<string, number>();
@@ -211,7 +237,7 @@ export async function monitorCommand(args: MonitorArgs, io: { out: (line: string
     if (args.action === 'live') {
       if (!dirty && !isTty) return;
       dirty = false;
-      const lines = formatLiveTable(live, Date.now() / 1000, style);
+      const lines = formatLiveTable(live, Date.now() / 1000, style, 10, display);
       if (isTty) io.out(`\x1b[H\x1b[2J${paint(style, 'bold', `fieldgate monitor live ${new URL(args.url).host}`)}\n${lines.join('\n')}`);
       else io.out(lines.join('\n') + '\n');
     } else if (counts.size) {

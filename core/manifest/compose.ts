@@ -2,6 +2,7 @@
 import type { AnyAdapterDefinition, AnyPluginDefinition } from '../plugin.ts';
 import type { JsonSchema } from '../schema.ts';
 import { LOG_LEVELS } from '../log.ts';
+import { displaySchema } from '../display.ts';
 
 export const MANIFEST_SCHEMA_ID = 'https://fieldgate.dev/schema/manifest.schema.json';
 export const ID_PATTERN = '^[a-z][a-z0-9_-]*$';
@@ -197,6 +198,7 @@ export function composeManifestSchema(catalog: Catalog): JsonSchema {
       history: historySchema,
       adapters: { type: 'array', default: [], description: 'Adapters (connections) plugins can bind to.', items: { $ref: '#/definitions/adapterEntry' } },
       plugins: { type: 'array', description: 'Plugins, started in dependency order.', items: { $ref: '#/definitions/pluginEntry' } },
+      display: displaySchema,
     },
     definitions: { adapterEntry, pluginEntry, ...definitions },
   };

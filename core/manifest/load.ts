@@ -6,6 +6,7 @@ import { ManifestError, UnreadableFileError } from '../errors.ts';
 import type { Manifest } from './types.ts';
 import { composeManifestSchema } from './compose.ts';
 import { crossCheck } from './cross-check.ts';
+import { checkDisplay } from '../display.ts';
 import { loadExternal } from './external.ts';
 import { interpolate } from './interpolate.ts';
 import { parseJson } from './json.ts';
@@ -97,6 +98,7 @@ export function parseManifest(text: string, file: string, options: LoadOptions):
     ...loadIssues,
     ...formatSchemaErrors(result.errors, { data, envVars: interpolated.sites, failed: interpolated.failed }),
     ...crossCheck(data, catalog, show).filter((line) => !failedAt.has(line.slice(0, line.indexOf(': ')))),
+    ...checkDisplay((data as { display?: unknown }).display),
   ];
   issues.push(...semanticChecks(data, options.plugins, issues));
   if (issues.length > 0) throw new ManifestError(file, [...new Set(issues)].map((line) => mask(line, secrets)));

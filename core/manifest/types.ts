@@ -1,6 +1,7 @@
 // The validated manifest as the host sees it (after env interpolation, defaults and checks).
 import type { AdapterDriver } from '../plugin.ts';
 import type { LogLevel } from '../log.ts';
+import type { DisplayMap } from '../display.ts';
 
 export interface AdapterEntry {
   id: string;
@@ -63,4 +64,6 @@ export interface Manifest {
   history: HistorySettings;
   adapters: AdapterEntry[];
   plugins: PluginEntry[];
+  /** Per state key: label, unit, number format, enum names, alarm limits (core/display.ts). */
+  display?: DisplayMap;
 }

@@ -96,6 +96,7 @@ export function formatSchemaErrors(errors: readonly ErrorObject[], ctx: FormatCo
   const lines: string[] = [];
   for (const error of errors) {
     if (error.keyword === 'if') continue;
+    if (error.schemaPath.includes('/propertyNames/')) continue; // folded into the propertyNames line
     if (branchOf(error)) continue;
     if (error.keyword === 'enum' && ENTRY_NAME.test(error.instancePath)) continue;
     if ([...ctx.failed].some((p) => isUnder(error.instancePath, p))) continue;
@@ -122,6 +123,12 @@ export function formatSchemaErrors(errors: readonly ErrorObject[], ctx: FormatCo
       case 'enum':
         message = `must be one of: ${(params.allowedValues as unknown[]).map(show).join(', ')}`;
         break;
+      case 'propertyNames': {
+        const inner = errors.find((e) => e !== error && e.instancePath === error.instancePath && e.schemaPath.startsWith(`${error.schemaPath}/`));
+        const rule = inner?.keyword === 'pattern' ? `keys must match ${String(inner.params.pattern)}` : (inner?.message ?? 'not allowed here');
+        message = `key ${JSON.stringify(params.propertyName)} is not valid (${rule})`;
+        break;
+      }
       case 'const':
         message = `must be ${show(params.allowedValue)}`;
         break;

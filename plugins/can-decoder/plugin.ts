@@ -8,6 +8,9 @@ import { checkConfig, configSchema, type DecoderConfig, withDefaults } from './c
 import { HistoryBatcher } from './history.ts';
 import { LiveSensors } from './live.ts';
 import { CycleWatch } from './cycle-watch.ts';
+import { MessageRates } from './message-rates.ts';
+import type { RouteRegistry } from '../../core/http-routes.ts';
+import { Tokens } from '../../core/tokens.ts';
 import { bindSensors, type CanSignalMessage, CanPipeline } from './pipeline.ts';
 
 /** Schema-level checks plus the DBC itself: `fieldgate validate` reports an unreadable DBC or a sensor naming nothing in it. */
@@ -30,7 +33,7 @@ export default definePlugin<DecoderConfig>({
   adapters: { can: { kind: 'can', description: 'The CAN channel (SocketCAN, the greenhouse simulator or a candump replay).' } },
   configSchema,
   validateConfig: validateDecoderConfig,
-  async create({ id, config: raw, adapters, store, history, bus, health, metrics, scope, log }) {
+  async create({ id, config: raw, adapters, store, history, bus, health, metrics, scope, log, container }) {
     const config = withDefaults(raw);
     const issues = checkConfig(config);
     if (issues.length) throw new Error(`can-decoder "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
@@ -41,6 +44,7 @@ export default definePlugin<DecoderConfig>({
     const decoder = new DbcDecoder(dbc);
     const clock = scope.clock;
     const cycles = new CycleWatch(dbc);
+    const rates = new MessageRates(dbc, clock.now());
     const live = new LiveSensors({ store, clock, ttlMs: config.ttlS * 1000, names: config.sensors.map((s) => s.name) });
     const batcher = config.history.enabled
       ? new HistoryBatcher({
@@ -82,12 +86,26 @@ export default definePlugin<DecoderConfig>({
         });
         scope.defer(channel.onFrame((f) => {
           pipeline.onFrame(f);
-          cycles.seen(f, scope.clock.now());
+          const now = scope.clock.now();
+          cycles.seen(f, now);
+          rates.seen(f, now);
         }));
         scope.every(config.liveFlushMs, async () => {
           reportCounts();
           await live.flush();
         });
+        scope.every(1000, () => rates.tick(scope.clock.now()));
+        // The dashboard's "CAN messages" panel: frames per second per message, next to the sensor tiles.
+        const routes = container.isRegistered(Tokens.HttpRoutes, true) ? container.resolve<RouteRegistry>(Tokens.HttpRoutes) : null;
+        if (routes) {
+          scope.defer(routes.add(id, {
+            method: 'GET',
+            url: `/api/can/${id}/messages`,
+            schema: { summary: `CAN messages (${id}): frames per second`, description: 'Per DBC message: frames since start, frames per second over the last 10 s, seconds since the last frame.', tags: ['can', 'dashboard'] },
+            panel: { hint: 'Frames per second over the last 10 s; "last s ago" grows when a box stops sending.' },
+            handler: () => rates.rows(scope.clock.now()),
+          }));
+        }
         scope.every(config.sweepMs, () => {
           const gone = live.sweep();
           if (gone.length) log.warn(`no valid value for ${config.ttlS} s, live keys set to null: ${gone.join(', ')}`);

@@ -35,7 +35,7 @@ export interface HttpApiConfig {
   /** GET /api/history limits: buckets per bucketed answer, rows per raw page. */
   history: { maxBuckets: number; maxLimit: number; rollupCacheCells: number };
   docs: boolean;
-  dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[] };
+  dashboard: { enabled: boolean; title: string; keys: string[]; trendKeys: string[]; panels: DashboardPanel[]; chart: { keys: string[]; sampleMs: number } };
 }
 
 export const configSchema: JsonSchema = {
@@ -153,6 +153,16 @@ export const configSchema: JsonSchema = {
         title: { type: 'string', default: 'fieldgate' },
         keys: { type: 'array', items: { type: 'string' }, default: [], description: 'State keys shown live; empty = every key.' },
         trendKeys: { type: 'array', items: { enum: ['pv', 'sp', 'mv'] }, default: ['pv', 'sp', 'mv'] },
+        chart: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'State keys sampled into the history series "dashboard" for the history chart (GET /api/history/dashboard).',
+          properties: {
+            keys: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], uniqueItems: true, description: 'Numeric or boolean state keys to sample; empty = no sampling.' },
+            sampleMs: { type: 'integer', minimum: 100, default: 10000, description: 'Sampling period (a row holds every key\'s current value).' },
+          },
+        },
         panels: {
           type: 'array',
           default: [],
@@ -188,7 +198,7 @@ const DEFAULTS: HttpApiConfig = {
   alarms: { evalMs: 1000, keepRecent: 100, limits: {} },
   history: { maxBuckets: 5000, maxLimit: 10000, rollupCacheCells: 250000 },
   docs: true,
-  dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [] },
+  dashboard: { enabled: true, title: 'fieldgate', keys: [], trendKeys: ['pv', 'sp', 'mv'], panels: [], chart: { keys: [], sampleMs: 10000 } },
 };
 
 /**
@@ -206,7 +216,7 @@ export function withDefaults(config: Partial<HttpApiConfig>): HttpApiConfig {
     audit: { ...DEFAULTS.audit, ...config.audit },
     alarms: { ...DEFAULTS.alarms, ...config.alarms },
     history: { ...DEFAULTS.history, ...config.history },
-    dashboard: { ...DEFAULTS.dashboard, ...config.dashboard },
+    dashboard: { ...DEFAULTS.dashboard, ...config.dashboard, chart: { ...DEFAULTS.dashboard.chart, ...config.dashboard?.chart } },
     commands: config.commands ?? {},
     allowedHosts: config.allowedHosts ?? [],
     apiKeys: config.apiKeys ?? [],

@@ -1,6 +1,7 @@
 // What the route modules share: the services and settings one server instance runs with.
 import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../core/clock.ts';
+import type { DisplayMap } from '../../core/display.ts';
 import type { HistoryStore } from '../../core/history/types.ts';
 import type { HealthModel } from '../../core/health.ts';
 import type { RouteRegistry } from '../../core/http-routes.ts';
@@ -35,6 +36,8 @@ export interface ServerDeps {
   /** Shown in the OpenAPI title and the dashboard. */
   gatewayName: string;
   version: string;
+  /** The manifest's display section: labels, units, formats, enum names and limits per key. */
+  display: DisplayMap;
 }
 
 /**

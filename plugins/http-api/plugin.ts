@@ -5,6 +5,7 @@ import type { RouteRegistry } from '../../core/http-routes.ts';
 import type { Manifest } from '../../core/manifest/types.ts';
 import type { HistoryStore } from '../../core/history/types.ts';
 import { Tokens } from '../../core/tokens.ts';
+import { displayLimits } from '../../core/display.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { AuditLog } from './audit.ts';
 import { pruneAudit } from './audit-retention.ts';
@@ -15,6 +16,7 @@ import { CommandValidator } from './commands.ts';
 import { configSchema, withDefaults, type HttpApiConfig } from './config.ts';
 import { AlarmBoard, type AlarmEvent, conditionsOf } from './alarms/board.ts';
 import { buildServer } from './server.ts';
+import { sampleChart } from './chart-sampler.ts';
 import { LiveHub } from './ws/hub.ts';
 import { loadTls } from './tls.ts';
 
@@ -37,6 +39,8 @@ export default definePlugin<Partial<HttpApiConfig>>({
     const guard = new ApiKeyGuard(config.apiKey, keys);
     const routes = ctx.container.resolve<RouteRegistry>(Tokens.HttpRoutes);
     const manifest = ctx.container.isRegistered(Tokens.Manifest, true) ? ctx.container.resolve<Manifest>(Tokens.Manifest) : null;
+    const display = manifest?.display ?? {};
+    const limits = displayLimits(display, config.alarms.limits);
     const audit = new AuditLog(store);
     const commandService = new CommandService({ store, audit, validator: commands, clock: ctx.clock, log });
     const board = new AlarmBoard({ keepRecent: config.alarms.keepRecent });
@@ -46,9 +50,8 @@ export default definePlugin<Partial<HttpApiConfig>>({
       for (const severity of ['warning', 'critical'] as const) alarmsActive.set({ severity }, board.active().filter((a) => a.severity === severity).length);
     };
     const evaluateAlarms = () => {
-      const limited = Object.keys(config.alarms.limits);
-      const values = Object.fromEntries(limited.map((k) => [k, store.get(k)]));
-      for (const e of board.update(conditionsOf(ctx.health.report(), values, config.alarms.limits), ctx.clock.now() / 1000)) {
+      const values = Object.fromEntries(Object.keys(limits).map((k) => [k, store.get(k)]));
+      for (const e of board.update(conditionsOf(ctx.health.report(), values, limits), ctx.clock.now() / 1000)) {
         // info, not warn: the plugin behind the condition already logged its own warning once.
         log.info(`alarm ${e.event}: ${e.alarm.message}`);
         publishAlarm(e);
@@ -88,7 +91,7 @@ export default definePlugin<Partial<HttpApiConfig>>({
         hub.start();
         app = await buildServer({
           config, store, history: ctx.history, health: ctx.health, metrics: ctx.metrics, routes, hub, audit, guard, commands, commandService, log, clock: ctx.clock,
-          alarms: { board, publish: publishAlarm }, gatewayName: manifest?.name ?? 'gateway', version: VERSION,
+          alarms: { board, publish: publishAlarm }, gatewayName: manifest?.name ?? 'gateway', version: VERSION, display,
         }, { https: tls });
         scope.defer(close);
         try {
@@ -101,6 +104,12 @@ export default definePlugin<Partial<HttpApiConfig>>({
         routes.address = `${tls ? 'https' : 'http'}://${host}:${port}`;
         log.info(`listening on ${routes.address} (dashboard /, API docs /docs)`);
         scope.every(config.alarms.evalMs, evaluateAlarms, { onError: (err) => log.warn(`alarm evaluation failed: ${errorMessage(err)}`) });
+        const chartKeys = config.dashboard.chart.keys;
+        if (chartKeys.length) {
+          scope.every(config.dashboard.chart.sampleMs, () => sampleChart({ store, history: ctx.history, keys: chartKeys, nowMs: ctx.clock.now() }), {
+            onError: (err) => log.warn(`chart sample not written to history series "dashboard": ${errorMessage(err)}; next try in ${config.dashboard.chart.sampleMs} ms`),
+          });
+        }
         scope.every(3_600_000, retention, { onError: (err) => log.warn(`audit retention failed: ${errorMessage(err)}; rows stay in the store, retrying hourly`) });
       },
       stop: close,

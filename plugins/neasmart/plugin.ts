@@ -30,7 +30,7 @@ export default definePlugin<NeasmartConfig>({
   },
   configSchema,
   validateConfig: checkConfig,
-  create({ id, config, container, adapters, bus, health, scope, log }) {
+  create({ id, config, container, adapters, bus, health, scope, log, store }) {
     const issues = checkConfig(config);
     if (issues.length) throw new Error(`neasmart "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
     const services = container.resolve<ServiceRegistry>(Tokens.Services);
@@ -69,7 +69,6 @@ export default definePlugin<NeasmartConfig>({
         const z = zoneOf(change.address + i);
         if (z) touched.set(`${z.base}/${z.zone}`, z);
       }
-      if (!touched.size) return;
       let view: NeasmartView;
       try {
         view = new NeasmartView(space(), config.unit);
@@ -77,8 +76,23 @@ export default definePlugin<NeasmartConfig>({
         log.debug(() => `zone event skipped: ${errorMessage(err)}`);
         return;
       }
+      // The zones and the outside temperature as state keys too: tiles, alarms, history chart and MQTT see them.
+      const changed: Record<string, unknown> = {};
+      const put = (key: string, value: unknown) => {
+        if (store.get(key) !== value) changed[key] = value;
+      };
+      put('outside_temperature', view.outsideTemperature().outside_temperature);
       for (const [key, z] of touched) {
-        bus.publish(`neasmart/${id}/zones/${z.base}/${z.zone}`, { key: `zone_${z.base}_${z.zone}`, value: view.zone(z.base, z.zone), ts: change.ts / 1000, zone: key });
+        const zone = view.zone(z.base, z.zone);
+        bus.publish(`neasmart/${id}/zones/${z.base}/${z.zone}`, { key: `zone_${z.base}_${z.zone}`, value: zone, ts: change.ts / 1000, zone: key });
+        const prefix = `zone_${z.base}_${z.zone}`;
+        put(`${prefix}_temperature`, zone.temperature);
+        put(`${prefix}_humidity`, zone.relative_humidity);
+        put(`${prefix}_setpoint`, zone.setpoint);
+        put(`${prefix}_state`, zone.state);
+      }
+      if (Object.keys(changed).length) {
+        store.setMany(changed, { durable: false }).catch((err: unknown) => log.warn(`zone values not written to the state store: ${errorMessage(err)}`));
       }
     }
   },

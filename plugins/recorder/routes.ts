@@ -109,15 +109,26 @@ export function recorderRoutes(env: RouteEnv): RouteContribution[] {
       method: 'GET',
       url: '/api/recorder/panel/machines',
       schema: { summary: 'Machine states and this hour', tags: [...TAGS, 'dashboard'] },
+      panel: {
+        wide: true,
+        hint: 'OEE = availability × performance × quality, each a ratio 0..1 for this hour (quality is 1 without a reject signal). Performance above 1 means the configured ideal cycle time is longer than the machine\'s real one.',
+      },
       handler: () => {
         const h = hourStartOf(clock.now());
         const rows = repo.production({ from: h - HOUR_MS, to: h + HOUR_MS });
         return config.machines.map((m) => {
           const cur = rows.find((b) => b.machine === m.id && b.hourStart === h);
           const prev = rows.find((b) => b.machine === m.id && b.hourStart === h - HOUR_MS);
-          const oee = cur ? computeOee(cur, m, oeeOpts(m.id)).oee : null;
+          const o = cur ? computeOee(cur, m, oeeOpts(m.id)) : null;
+          const ratio = (v: number | null | undefined) => (v === null || v === undefined ? null : round(v, 2));
           const s = recorder.state(m.id);
-          return { machine: m.name, state: s === 'gap' ? 'offline' : s ?? 'unknown', units_this_hour: cur?.units ?? 0, units_last_hour: prev?.units ?? 0, oee_this_hour: oee === null ? '' : `${(oee * 100).toFixed(1)} %`, energy_kwh_this_hour: cur ? round(cur.energyKWh, 3) : 0 };
+          // OEE and its components as ratios (0..1), not percentages: a performance above 1 then reads
+          // as what it is (the configured ideal cycle is slower than the machine), not as "1678.9 %".
+          return {
+            machine: m.name, state: s === 'gap' ? 'offline' : s ?? 'unknown', units_this_hour: cur?.units ?? 0, units_last_hour: prev?.units ?? 0,
+            availability: ratio(o?.availability), performance: ratio(o?.performance), quality: ratio(o?.quality), oee: ratio(o?.oee),
+            energy_kwh_this_hour: cur ? round(cur.energyKWh, 3) : 0,
+          };
         });
       },
     },
@@ -125,6 +136,7 @@ export function recorderRoutes(env: RouteEnv): RouteContribution[] {
       method: 'GET',
       url: '/api/recorder/panel/units-per-hour',
       schema: { summary: 'Units per hour, last 8 hours', tags: [...TAGS, 'dashboard'] },
+      panel: { kind: 'bars', bars: { label: 'hour', values: config.machines.map((m) => m.id), names: Object.fromEntries(config.machines.map((m) => [m.id, m.name])), unit: 'units' } },
       handler: () => {
         const h = hourStartOf(clock.now());
         const rows = repo.production({ from: h - 7 * HOUR_MS, to: h + HOUR_MS });

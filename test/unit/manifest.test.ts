@@ -85,7 +85,7 @@ const invalid: Array<[string, (m: Json) => void, string[]]> = [
   ['id pattern', (m) => (m.plugins[2].id = 'Regs'), ['plugins[2].id: must match pattern "^[a-z][a-z0-9_-]*$"']],
   ['driver', (m) => (m.adapters[0].driver = 'fake'), ['adapters[0].driver: must be one of: real, sim']],
   ['unknown top-level key', (m) => (m.plugin = []), [
-    'plugin: unknown key "plugin" (allowed: $schema, name, description, dataDir, log, supervisor, store, history, adapters, plugins)',
+    'plugin: unknown key "plugin" (allowed: $schema, name, description, dataDir, log, supervisor, store, history, adapters, plugins, display)',
   ]],
   ['unknown key in a plugin entry', (m) => (m.plugins[1].adapter = {}), [
     'plugins[1].adapter: unknown key "adapter" (allowed: id, use, enabled, adapters, dependsOn, config)',

@@ -21,6 +21,10 @@ export interface Alarm {
 export interface ValueLimit {
   min?: number;
   max?: number;
+  /** From the manifest's display section: the alarm names the key and its unit as the operator knows them. */
+  label?: string;
+  unit?: string;
+  decimals?: number;
 }
 
 /** One change for the bus/WebSocket: `alarm/<id>` with the alarm and what happened to it. */
@@ -53,8 +57,11 @@ export function conditionsOf(report: HealthReport, values: Record<string, unknow
   for (const [key, limit] of Object.entries(limits)) {
     const v = values[key];
     if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-    if (limit.min !== undefined && v < limit.min) out.push({ id: `limit:${key}`, severity: 'critical', message: `${key} = ${v} below its limit ${limit.min}` });
-    else if (limit.max !== undefined && v > limit.max) out.push({ id: `limit:${key}`, severity: 'critical', message: `${key} = ${v} above its limit ${limit.max}` });
+    const unit = limit.unit ? ` ${limit.unit}` : '';
+    const name = limit.label ?? key;
+    const shown = `${limit.decimals !== undefined ? v.toFixed(limit.decimals) : v}${unit}`;
+    if (limit.min !== undefined && v < limit.min) out.push({ id: `limit:${key}`, severity: 'critical', message: `${name} = ${shown} below its limit ${limit.min}${unit}` });
+    else if (limit.max !== undefined && v > limit.max) out.push({ id: `limit:${key}`, severity: 'critical', message: `${name} = ${shown} above its limit ${limit.max}${unit}` });
   }
   return out;
 }

@@ -4,6 +4,7 @@
 // itself is the CommandService, which the MQTT plugin's `/set` topics share.
 import type { FastifyInstance } from 'fastify';
 import { requestKeyId, type ServerDeps } from '../deps.ts';
+import { describedCommands } from '../display-text.ts';
 
 export function commandRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const { commandService, config } = deps;
@@ -17,7 +18,7 @@ export function commandRoutes(app: FastifyInstance, deps: ServerDeps): void {
       description: 'Needs X-API-Key. 200 once durable; 202 when applied in memory while the disk is failing; 400 names every bad field.',
       tags: ['state'],
       security: [{ apiKey: [] }],
-      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: config.commands },
+      body: { type: 'object', additionalProperties: false, minProperties: 1, properties: describedCommands(config.commands, deps.display) },
     },
   }, async (req, reply) => {
     const outcome = await commandService.execute(req.body, { client: req.ip, keyId: requestKeyId.get(req) ?? null, route: 'POST /api/command' });

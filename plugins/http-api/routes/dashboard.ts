@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ServerDeps } from '../deps.ts';
+import { describedCommands } from '../display-text.ts';
+import { displaySchema } from '../../../core/display.ts';
 
 const DASHBOARD_DIR = fileURLToPath(new URL('../../../dashboard/', import.meta.url));
 
@@ -23,7 +25,9 @@ export async function dashboardRoutes(app: FastifyInstance, deps: ServerDeps): P
     gateway: deps.gatewayName,
     keys: config.dashboard.keys,
     trendKeys: config.dashboard.trendKeys,
-    commands: config.commands,
+    chart: config.dashboard.chart,
+    commands: describedCommands(config.commands, deps.display),
+    display: deps.display,
     requireKeyForReads: config.requireKeyForReads,
     keyConfigured: deps.guard.configured,
     // Panels from the config, then one per contributed GET route tagged "dashboard".
@@ -34,6 +38,15 @@ export async function dashboardRoutes(app: FastifyInstance, deps: ServerDeps): P
         .map(({ owner, route }) => ({ title: route.schema?.summary ?? owner, source: route.url, ...route.panel })),
     ],
   }));
+  app.get('/api/display', {
+    config: { access: 'read' },
+    schema: {
+      summary: 'Label, unit, number format, enum names and alarm limits per state key (the manifest\'s display section)',
+      description: 'What the dashboard and `fieldgate monitor` show for each key; limits raise alarms (GET /api/alarms).',
+      tags: ['dashboard'],
+      response: { 200: displaySchema },
+    },
+  }, async () => deps.display);
   if (!config.dashboard.enabled) return;
   const common = { wildcard: false, decorateReply: false, cacheControl: true, maxAge: 60_000, serveDotFiles: false } as const;
   await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html', ...common });

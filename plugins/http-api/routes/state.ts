@@ -1,13 +1,15 @@
 // GET /api/state: the seed's state read — every key, or `?keys=a,b` — as a flat key → value map.
 import type { FastifyInstance } from 'fastify';
 import type { ServerDeps } from '../deps.ts';
+import { stateKeyText } from '../display-text.ts';
 
-export function stateRoutes(app: FastifyInstance, { store }: ServerDeps): void {
+export function stateRoutes(app: FastifyInstance, { store, display }: ServerDeps): void {
   app.get<{ Querystring: { keys?: string; detail?: boolean } }>('/api/state', {
     config: { access: 'read' },
     schema: {
       summary: 'Current state values',
-      description: 'A flat `{key: value}` map like the seed gateway. `detail=true` gives `{key: {value, updatedAt}}` (epoch seconds).',
+      description: 'A flat `{key: value}` map like the seed gateway. `detail=true` gives `{key: {value, updatedAt}}` (epoch seconds). ' +
+        'Labels, units and limits of the keys: GET /api/display.' + stateKeyText(display),
       tags: ['state'],
       querystring: {
         type: 'object',
