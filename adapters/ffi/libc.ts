@@ -17,6 +17,11 @@ export interface Libc {
   setsockopt(fd: number, level: number, name: number, value: Uint8Array, len: number): number;
   /** poll(2) on an array of struct pollfd (8 bytes each). */
   poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
+  /** termios: `attrs` is a struct termios buffer (60 bytes on glibc; pass 64). */
+  tcgetattr(fd: number, attrs: Uint8Array): number;
+  tcsetattr(fd: number, when: number, attrs: Uint8Array): number;
+  cfmakeraw(attrs: Uint8Array): void;
+  cfsetspeed(attrs: Uint8Array, speed: number): number;
   /** errno of the last failed call. */
   errno(): number;
   strerror(errno: number): string;
@@ -79,6 +84,10 @@ async function loadDeno(): Promise<Libc> {
       bind: { parameters: ['i32', 'buffer', 'u32'], result: 'i32' },
       setsockopt: { parameters: ['i32', 'i32', 'i32', 'buffer', 'u32'], result: 'i32' },
       poll: { parameters: ['buffer', 'usize', 'i32'], result: 'i32' },
+      tcgetattr: { parameters: ['i32', 'buffer'], result: 'i32' },
+      tcsetattr: { parameters: ['i32', 'i32', 'buffer'], result: 'i32' },
+      cfmakeraw: { parameters: ['buffer'], result: 'void' },
+      cfsetspeed: { parameters: ['buffer', 'u32'], result: 'i32' },
       __errno_location: { parameters: [], result: 'pointer' },
       strerror: { parameters: ['i32'], result: 'pointer' },
     });
@@ -99,6 +108,10 @@ async function loadDeno(): Promise<Libc> {
     bind: (fd, addr, len) => s.bind(fd, addr, len) as number,
     setsockopt: (fd, level, name, value, len) => s.setsockopt(fd, level, name, value, len) as number,
     poll: (fds, n, timeout) => s.poll(fds, n, timeout) as number,
+    tcgetattr: (fd, attrs) => s.tcgetattr(fd, attrs) as number,
+    tcsetattr: (fd, when, attrs) => s.tcsetattr(fd, when, attrs) as number,
+    cfmakeraw: (attrs) => void s.cfmakeraw(attrs),
+    cfsetspeed: (attrs, speed) => s.cfsetspeed(attrs, speed) as number,
     errno: () => new D.UnsafePointerView(s.__errno_location()).getInt32(0),
     strerror: (e) => D.UnsafePointerView.getCString(s.strerror(e)),
   };
@@ -135,6 +148,10 @@ async function loadKoffi(): Promise<Libc> {
   const setsockopt = f('int setsockopt(int fd, int level, int name, const uint8_t *value, uint32_t len)');
   const poll = f('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)');
   const strerror = f('const char *strerror(int errnum)');
+  const tcgetattr = f('int tcgetattr(int fd, _Out_ uint8_t *attrs)');
+  const tcsetattr = f('int tcsetattr(int fd, int when, const uint8_t *attrs)');
+  const cfmakeraw = f('void cfmakeraw(_Inout_ uint8_t *attrs)');
+  const cfsetspeed = f('int cfsetspeed(_Inout_ uint8_t *attrs, uint32_t speed)');
   const num = (v: unknown) => Number(v as number | bigint);
   return {
     backend: `koffi ${koffi.version}`,
@@ -147,6 +164,10 @@ async function loadKoffi(): Promise<Libc> {
     bind: (fd, addr, len) => bind(fd, addr, len) as number,
     setsockopt: (fd, level, name, value, len) => setsockopt(fd, level, name, value, len) as number,
     poll: (fds, n, timeout) => poll(fds, n, timeout) as number,
+    tcgetattr: (fd, attrs) => tcgetattr(fd, attrs) as number,
+    tcsetattr: (fd, when, attrs) => tcsetattr(fd, when, attrs) as number,
+    cfmakeraw: (attrs) => void cfmakeraw(attrs),
+    cfsetspeed: (attrs, speed) => cfsetspeed(attrs, speed) as number,
     errno: () => koffi.errno(),
     strerror: (e) => String(strerror(e)),
   };

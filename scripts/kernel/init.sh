@@ -34,7 +34,7 @@ done
 rc=99
 if [ -z "$job" ]; then
   log "self-test only (no fieldgate.job= on the command line)"
-  ls /dev/gpiochip* && cat /sys/class/gpio/gpiochip*/label && ip link show vcan0 && rc=0
+  ls /dev/gpiochip* && cat /sys/class/gpio/gpiochip*/label && ip link show vcan0 && head -n4 /proc/tty/driver/serial && rc=0
 elif mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro host /host; then
   # cache=loose is safe on a read-only mount and makes node's many small reads over 9p cheap.
   # rbind: /sys/kernel/config (gpio-sim) and /dev/pts come along.

@@ -50,13 +50,17 @@ if [ "$self_test" = 0 ]; then
 fi
 
 log="$(mktemp)"
-trap 'rm -f "$log" ${job:+"$job"}' EXIT
+sock="$(mktemp -u /tmp/fieldgate-serial.XXXXXX)"
+trap 'rm -f "$log" "$sock" ${job:+"$job"}' EXIT
 # TCG, not KVM: the machine's nested KVM cannot run a stock Debian kernel (docs/hardware.md).
+# ttyS1 and ttyS2 are two 8250 UARTs joined by one unix socket (QEMU is both ends): a null-modem pair.
 set +e
 timeout "${FIELDGATE_KERNEL_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=multi -smp 2 -m 1024 \
   -nographic -no-reboot -nodefaults -serial stdio -display none \
   -kernel "$image/vmlinux" -initrd "$image/initramfs.cpio.gz" -append "$cmdline" \
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+  -chardev socket,id=rtu1,path="$sock",server=on,wait=off -serial chardev:rtu1 \
+  -chardev socket,id=rtu2,path="$sock",server=off -serial chardev:rtu2 \
   </dev/null 2>&1 | tee "$log"
 qemu_status=${PIPESTATUS[0]}
 set -e
