@@ -41,7 +41,8 @@ if [ "$self_test" = 0 ]; then
   {
     echo '#!/bin/sh'
     echo "export PATH='$(dirname "$node_bin"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'"
-    echo 'export HOME=/tmp DENO_DIR=/tmp/deno NO_COLOR=1 CI=true FIELDGATE_KERNEL_GUEST=1'
+    echo 'export HOME=/tmp NO_COLOR=1 CI=true FIELDGATE_KERNEL_GUEST=1'
+    echo 'if [ -d /tmp/cache/deno ]; then export DENO_DIR=/tmp/cache/deno; else export DENO_DIR=/tmp/deno; fi'
     echo "cd '$root' || exit 98"
     echo "exec '$node_bin' scripts/test.mjs ${FIELDGATE_KERNEL_RUNTIMES:-node deno} $(printf "'%s' " "${files[@]}")"
   } >"$job"
@@ -49,6 +50,7 @@ if [ "$self_test" = 0 ]; then
   cmdline="$cmdline fieldgate.job=$job"
 fi
 
+mkdir -p "$image/guest-cache"
 log="$(mktemp)"
 sock="$(mktemp -u /tmp/fieldgate-serial.XXXXXX)"
 trap 'rm -f "$log" "$sock" ${job:+"$job"}' EXIT
@@ -59,6 +61,7 @@ timeout "${FIELDGATE_KERNEL_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg,thread=
   -nographic -no-reboot -nodefaults -serial stdio -display none \
   -kernel "$image/vmlinux" -initrd "$image/initramfs.cpio.gz" -append "$cmdline" \
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+  -virtfs local,path="$image/guest-cache",mount_tag=cache,security_model=none,multidevs=remap \
   -chardev socket,id=rtu1,path="$sock",server=on,wait=off -serial chardev:rtu1 \
   -chardev socket,id=rtu2,path="$sock",server=off -serial chardev:rtu2 \
   </dev/null 2>&1 | tee "$log"
