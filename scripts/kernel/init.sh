@@ -41,10 +41,10 @@ elif mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro ho
   for d in proc sys dev; do mount -o rbind "/$d" "/host/$d"; done
   mount -t tmpfs -o mode=1777 tmpfs /host/tmp
   # A writable cache kept between runs on the host (run.sh's "cache" share): tsx's transpile cache
-  # (/tmp/tsx-0) and DENO_DIR, so the second run does not transpile every module again under TCG.
+  # (/tmp/tsx-0), so the second run does not transpile every module again under TCG.
   mkdir -p /host/tmp/cache
   if mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 cache /host/tmp/cache 2>/dev/null; then
-    mkdir -p /host/tmp/cache/tsx-0 /host/tmp/cache/deno && ln -s cache/tsx-0 /host/tmp/tsx-0
+    mkdir -p /host/tmp/cache/tsx-0 && ln -s cache/tsx-0 /host/tmp/tsx-0
   fi
   chroot /host /bin/sh "$job"
   rc=$?
