@@ -14,7 +14,7 @@ import { VirtualCanBus } from '../../adapters/can/virtual-bus.ts';
 import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
 import { loadDbc } from '../../adapters/can/dbc/load.ts';
 import { DbcTrafficSim } from '../../sim/dbc-traffic.ts';
-import type { CanFrame } from '../../adapters/can/types.ts';
+import type { CanChannel, CanFrame } from '../../adapters/can/types.ts';
 import { repoRoot } from '../helpers/spawn.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { kernelSkip } from './guest.ts';
@@ -51,7 +51,12 @@ test('cea-can-pipeline decodes the DBC traffic generator\'s frames from vcan0 in
     step('runtime started');
     assert.equal(runtime.supervisor.status('decoder').status, 'running', runtime.supervisor.status('decoder').lastError ?? '');
     generator.start();
-    await eventually('live values from vcan0', 20_000, () => ['sensor:dry_bulb_b', 'sensor:co2_f', 'sensor:rh_v'].every((k) => typeof runtime.store.get(k) === 'number'));
+    const keys = ['sensor:dry_bulb_b', 'sensor:co2_f', 'sensor:rh_v'];
+    const channel = runtime.adapterHandles.get('canbus')!.instance as CanChannel;
+    await eventually('live values from vcan0', 60_000, () => keys.every((k) => typeof runtime.store.get(k) === 'number')).catch((err: Error) => {
+      const decoder = runtime.supervisor.status('decoder');
+      throw new Error(`${err.message}; ${sent.length} frames bridged (${refused} refused), wire ${JSON.stringify(wire.stats())}, gateway ${channel.description} ${JSON.stringify(channel.stats())}, decoder ${decoder.status} ${decoder.lastError ?? ''}, keys ${keys.map((k) => `${k}=${String(runtime.store.get(k))}`).join(' ')}`, { cause: err });
+    });
     generator.stop();
     step(`live values (${sent.length} frames bridged, ${refused} refused)`);
     // After the last frame has crossed the kernel, the live value is exactly what the generator encoded.
