@@ -47,7 +47,15 @@ export class FdPoller {
     if (this.libc.poll(this.#buf, fds.length, 0) <= 0) return;
     fds.forEach((fd, i) => {
       const revents = view.getInt16(i * 8 + 6, true);
-      if (revents !== 0) this.#handlers.get(fd)?.(revents);
+      if (revents === 0) return;
+      try {
+        this.#handlers.get(fd)?.(revents);
+      } catch (err) {
+        // A throwing listener is its owner's bug; it must not starve the other fds of this tick.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
     });
   }
 }
