@@ -48,7 +48,9 @@ if [ ! -f "$kernel_stamp" ]; then
 # 1. The kernel image and the kernel source (downloaded, never installed).
 if [ -z "$image_deb" ] || [ -z "$source_deb" ]; then
   echo "kernel image: apt-get download linux-image-$ver linux-source-$src_ver" >&2
+  # A fresh container may have no package lists yet: update once (as root) and retry.
   (cd "$out/debs" && apt-get download "linux-image-$ver" "linux-source-$src_ver" >&2) ||
+    { [ "$(id -u)" = 0 ] && apt-get update -qq >&2 && (cd "$out/debs" && apt-get download "linux-image-$ver" "linux-source-$src_ver" >&2); } ||
     missing "apt-get download linux-image-$ver linux-source-$src_ver failed (no Debian mirror?)"
   image_deb="$(ls "$out"/debs/linux-image-"$ver"_*.deb | head -n1)"
   source_deb="$(ls "$out"/debs/linux-source-"$src_ver"_*.deb | head -n1)"
