@@ -143,6 +143,17 @@ if npm install-scripts --help >/dev/null 2>&1; then
 fi
 run npm --prefix "$DEST" rebuild $NATIVE_ADDONS
 
+say "hardware backends (no compiler needed)"
+echo "  gpio: /dev/gpiochip* v2 uAPI and can: raw AF_CAN socket, both through libc with koffi's prebuilt binary"
+echo "  for $(uname -m) (Deno uses Deno.dlopen); onoff and socketcan stay available as the adapters' \"backend\" alternatives"
+if [ "$DRY" = 1 ]; then
+  echo "  would check: (cd $DEST && $NODE -e \"require('koffi')\"); fieldgate doctor then names each adapter's backend"
+elif (cd "$DEST" && "$NODE" -e "require('koffi')" >/dev/null 2>&1); then
+  echo "  koffi loads: gpio and can adapters use the FFI backends"
+else
+  echo "  WARNING: koffi does not load in $DEST; gpio and can adapters fall back to onoff / socketcan (fieldgate doctor says why)"
+fi
+
 say "configuration in $ETC"
 run mkdir -p "$ETC"
 if [ -f "$ETC/$NAME.json" ]; then echo "  keeping $ETC/$NAME.json"; else put "$ETC/$NAME.json" 0644 <"$MANIFEST"; fi

@@ -1,4 +1,4 @@
-// Adapter kind `can`: a CanChannel from SocketCAN (real, Node only), a candump log replay, or the
+// Adapter kind `can`: a CanChannel from SocketCAN (real: raw socket over FFI, or the socketcan addon), a candump log replay, or the
 // greenhouse simulator on a virtual bus (sim). Native and simulator modules load only when chosen.
 import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import { peerLimitCounter } from '../../core/peer-limits.ts';
@@ -9,6 +9,8 @@ export interface CanAdapterOptions {
   source: 'socketcan' | 'replay';
   /** SocketCAN interface name. */
   interface: string;
+  /** How a SocketCAN interface is opened: `ffi` (raw socket through libc: koffi on Node, Deno.dlopen on Deno), the `socketcan` addon, or `auto` (ffi where it loads). */
+  backend: 'auto' | 'ffi' | 'socketcan';
   replay: { path: string; speed: 'max' | number; timestamps: 'log' | 'now' };
   /** Simulator: the greenhouse boxes, or (with `dbc`) every message of that DBC at its cycle time. */
   sim: { periodMs: number; timeScale: number; seed: number; dbc: string; defaultCycleMs: number };
@@ -16,13 +18,18 @@ export interface CanAdapterOptions {
 
 export default defineAdapter<CanAdapterOptions, CanChannel>({
   kind: 'can',
-  description: 'A CAN bus: SocketCAN interface (Node only), candump log replay, or a simulator (the greenhouse sensor boxes, or any DBC at its cycle times).',
+  description: 'A CAN bus: SocketCAN interface (raw socket over FFI, or the socketcan addon), candump log replay, or a simulator (the greenhouse sensor boxes, or any DBC at its cycle times).',
   optionsSchema: {
     type: 'object',
     additionalProperties: false,
     properties: {
       source: { enum: ['socketcan', 'replay'], default: 'socketcan' },
       interface: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,15}$', default: 'can0', description: 'SocketCAN interface (ip link show type can).' },
+      backend: {
+        enum: ['auto', 'ffi', 'socketcan'],
+        default: 'auto',
+        description: 'ffi: raw AF_CAN socket through libc (koffi on Node, Deno.dlopen on Deno; nothing to compile); socketcan: the native addon (Node only); auto: ffi where it loads, else the addon.',
+      },
       replay: {
         type: 'object',
         additionalProperties: false,
@@ -49,8 +56,14 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
   },
   async real(options, ctx) {
     if (options.source === 'replay') return openReplay(options, ctx);
-    const { SocketCanChannel } = await import('./socketcan.ts');
-    const channel = await SocketCanChannel.open(options.interface);
+    const { openSocketCan } = await import('./backend.ts');
+    const channel = await openSocketCan(options.interface, options.backend ?? 'auto');
+    if ('onStateChange' in channel) {
+      (channel as import('./raw-socket.ts').RawCanChannel).onStateChange((state, reason) => {
+        if (state === 'down') ctx.log.warn(`can ${options.interface}: ${reason}; frames resume when it is up`);
+        else ctx.log.info(`can ${options.interface}: ${reason}`);
+      });
+    }
     return { instance: channel, close: () => channel.close() };
   },
   async sim(options, ctx) {

@@ -27,7 +27,8 @@ export interface CanChannelStats {
   errorFrames: number;
   /** Frames the channel could not deliver or send (bus-off, closed, malformed log lines). */
   dropped: number;
-  state: 'active' | 'bus-off' | 'closed' | 'ended';
+  /** `down`: the kernel interface is down (ip link set down, cable/driver gone); it recovers by itself. */
+  state: 'active' | 'bus-off' | 'down' | 'closed' | 'ended';
 }
 
 /**

@@ -1,5 +1,5 @@
-// Adapter kind `gpio`: one line of a gpiochip. Real hardware goes through onoff (Node only), with the
-// line resolved from the chip label and its dynamic base; the simulator is an in-memory line.
+// Adapter kind `gpio`: one line of a gpiochip. Real hardware goes through the character device (libc
+// FFI) or onoff (Node only), the chip always found by its label; the simulator is an in-memory line.
 import { defineAdapter } from '../../core/plugin.ts';
 import type { GpioAdapterOptions, GpioLine } from './types.ts';
 
@@ -9,6 +9,8 @@ export function gpioOptions(options: Partial<GpioAdapterOptions> & Pick<GpioAdap
     direction: 'out',
     activeLow: false,
     initial: 0,
+    backend: 'auto',
+    debounceMs: 0,
     ...options,
     sim: { level: 0, plantRelay: false, timeScale: 1, ...options.sim },
   };
@@ -31,6 +33,12 @@ export default defineAdapter<GpioAdapterOptions, GpioLine>({
       direction: { enum: ['out', 'in'], default: 'out' },
       activeLow: { type: 'boolean', default: false, description: 'Logical 1 drives the pin low (most relay boards).' },
       initial: { enum: [0, 1], default: 0, description: 'Logical value an output takes when opened.' },
+      backend: {
+        enum: ['auto', 'cdev', 'onoff'],
+        default: 'auto',
+        description: 'cdev: /dev/gpiochipN v2 uAPI through libc (koffi on Node, Deno.dlopen on Deno; nothing to compile); onoff: sysfs through the native addon (Node only); auto: cdev where it loads, else onoff.',
+      },
+      debounceMs: { type: 'number', minimum: 0, maximum: 1000, default: 0, description: 'Input lines: edges shorter than this are ignored, by the kernel (cdev backend only).' },
       sim: {
         type: 'object',
         additionalProperties: false,
@@ -44,8 +52,8 @@ export default defineAdapter<GpioAdapterOptions, GpioLine>({
     },
   },
   async real(raw) {
-    const { openOnoffLine } = await import('./real.ts');
-    const line = await openOnoffLine(gpioOptions(raw));
+    const { openGpioLine } = await import('./backend.ts');
+    const line = await openGpioLine(gpioOptions(raw));
     return { instance: line, close: () => line.close() };
   },
   async sim(raw, ctx) {

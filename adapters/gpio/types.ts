@@ -44,6 +44,10 @@ export interface GpioAdapterOptions extends GpioLineOptions {
   chip: string;
   /** Line offset within the chip (the BCM number on a Raspberry Pi's main chip). */
   line: number;
+  /** `cdev`: the character device v2 uAPI over libc FFI; `onoff`: the sysfs addon (Node only); `auto`: cdev where FFI loads. */
+  backend: 'auto' | 'cdev' | 'onoff';
+  /** Input lines: the kernel ignores edges shorter than this (cdev backend; onoff has none). */
+  debounceMs: number;
   sim: {
     /** Simulated electrical level of an input line at start. */
     level: BitValue;

@@ -1,7 +1,8 @@
 // Which checks a manifest needs: one set per adapter kind on real hardware, plus the TCP endpoints
 // plugins talk to (Odoo, Redis, PostgreSQL URLs), the data dir and the clock.
 import type { AdapterEntry, Manifest } from '../manifest/types.ts';
-import { checkCan, checkDeviceNode, checkGpioLine, checkNativeModule, checkReadable, checkTcp, urlEndpoint } from './checks.ts';
+import { checkCanBackend, checkGpio } from './backends.ts';
+import { checkCan, checkDeviceNode, checkNativeModule, checkReadable, checkTcp, urlEndpoint } from './checks.ts';
 import type { CheckResult, DoctorContext } from './types.ts';
 
 type Check = () => Promise<CheckResult | CheckResult[]>;
@@ -22,10 +23,7 @@ export function adapterChecks(ctx: DoctorContext, entry: AdapterEntry): Check[] 
         () => checkNativeModule(ctx, label('addon'), 'spi-device'),
       ];
     case 'gpio':
-      return [
-        () => checkGpioLine(ctx, label('gpio'), String(o.chip), Number(o.line)),
-        () => checkNativeModule(ctx, label('addon'), 'onoff'),
-      ];
+      return [() => checkGpio(ctx, entry.id, o)];
     case 'modbus':
       if (o.transport === 'rtu') {
         return [
@@ -42,7 +40,10 @@ export function adapterChecks(ctx: DoctorContext, entry: AdapterEntry): Check[] 
     case 'value':
       return typeof o.path === 'string' ? [() => checkReadable(ctx, label('value'), String(o.path))] : [];
     case 'can':
-      return [() => checkCan(ctx, label('can'), String(o.interface ?? o.channel ?? 'can0'), typeof o.bitrate === 'number' ? o.bitrate : undefined)];
+      return [
+        () => checkCanBackend(ctx, entry.id, o),
+        () => checkCan(ctx, label('can'), String(o.interface ?? o.channel ?? 'can0'), typeof o.bitrate === 'number' ? o.bitrate : undefined),
+      ];
     default:
       return endpointChecks(ctx, label(entry.kind), o);
   }

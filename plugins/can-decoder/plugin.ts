@@ -119,11 +119,11 @@ export default definePlugin<DecoderConfig>({
           const c = decoder.counts;
           const ch = channel.stats();
           const counts = `frames ${pipeline.counts.frames}, decoded ${c.decoded}, unknown id ${c.unknownId}, wrong DLC ${c.wrongDlc}, error frames ${c.errorFrames}, remote frames ${c.remote}, dropped lines ${ch.dropped}, flagged ${pipeline.counts.flagged}, rows ${pipeline.counts.rows}`;
-          const busState = ch.state === 'bus-off' ? 'channel bus-off; ' : '';
+          const busState = ch.state === 'bus-off' || ch.state === 'down' ? `channel ${ch.state}; ` : '';
           const missing = cycles.missing();
           const missingText = missing.length ? `missing (no frame for ${CycleWatch.PERIODS} cycle times): ${missing.map((m) => m.name).join(', ')}; ` : '';
           return {
-            ok: stale.length === 0 && missing.length === 0 && ch.state !== 'bus-off',
+            ok: stale.length === 0 && missing.length === 0 && ch.state !== 'bus-off' && ch.state !== 'down',
             detail: `${busState}${missingText}${stale.length ? `stale: ${stale.join(', ')}; ` : ''}${counts} (${channel.description})`,
           };
         }, id));

@@ -128,6 +128,8 @@ test('deploy/install.sh parses, and --dry-run in a temporary root plans every st
   for (const step of [
     /would run: npm --prefix \S+\/opt\/fieldgate ci --omit=dev/,
     /npm install-scripts approve spi-device onoff @serialport\/bindings-cpp|rebuild spi-device onoff @serialport\/bindings-cpp/,
+    /hardware backends \(no compiler needed\)\n.*gpio: \/dev\/gpiochip\* v2 uAPI and can: raw AF_CAN socket, both through libc with koffi/,
+    /would check: .*require\('koffi'\).*fieldgate doctor then names each adapter's backend/,
     /would write: \S+\/etc\/udev\/rules\.d\/99-fieldgate\.rules/,
     /would append to \S+\/boot\/firmware\/config\.txt: dtparam=spi=on/,
     /would append to \S+\/boot\/firmware\/config\.txt: dtoverlay=mcp2515-can0,oscillator=16000000,interrupt=25/,

@@ -29,7 +29,7 @@ function fakePi(options: { groupName?: string } = {}): Tree {
   const dir = mkdtempSync(join(tmpdir(), 'fg-doctor-'));
   const root = join(dir, 'root');
   cpSync(FIXTURE, root, { recursive: true });
-  for (const node of ['dev/spidev0.0', 'dev/ttyUSB0', 'sys/class/gpio/export']) chmodSync(join(root, node), 0o660);
+  for (const node of ['dev/spidev0.0', 'dev/ttyUSB0', 'dev/gpiochip0', 'sys/class/gpio/export']) chmodSync(join(root, node), 0o660);
   // The copy belongs to whoever runs the tests; name its group `spi`, as udev would on a Pi.
   const gid = statSync(join(root, 'dev/spidev0.0')).gid;
   mkdirSync(join(root, 'etc'), { recursive: true });
@@ -83,20 +83,36 @@ test('a healthy fake Pi passes: spidev, the GPIO line on kernel 6.6 numbering, t
     assert.match(r.out, /access judged for user fieldgate/);
     assert.match(row(r.out, 'spi rtd'), /\/dev\/spidev0\.0\s+ok\s+present \(fake tree\), read-write for fieldgate/);
     assert.match(row(r.out, 'gpio heater'), /pinctrl-bcm2711 line 17\s+ok\s+gpiochip512 "pinctrl-bcm2711" base 512: sysfs gpio529/);
-    assert.match(row(r.out, 'gpio heater export'), /\sok\s/);
+    // libc FFI loads here (koffi on Node, Deno.dlopen on Deno): the line goes through /dev/gpiochip0.
+    assert.match(row(r.out, 'backend heater'), /gpio pinctrl-bcm2711\s+ok\s+cdev: \/dev\/gpiochip\* v2 uAPI through (koffi \d|deno-ffi)/);
+    assert.match(row(r.out, 'gpio heater device'), /\/dev\/gpiochip0\s+ok\s+present \(fake tree\), read-write for fieldgate/);
+    assert.ok(!/addon heater|gpio heater export/.test(r.out), 'no onoff checks when the cdev backend is used');
     assert.match(row(r.out, 'serial meter'), /\/dev\/ttyUSB0\s+ok/);
     assert.match(row(r.out, 'value soc'), /ok\s+reads "48312"/);
     if (isDeno) {
       assert.match(row(r.out, 'addon rtd'), /spi-device\s+FAIL\s+native addons load on Node only; Deno refuses them/);
       assert.match(fixOf(r.out, 'addon rtd'), /run fieldgate with Node on the device/);
-      assert.match(row(r.out, 'addon heater'), /onoff\s+FAIL/);
-      assert.match(r.out, /3 of \d+ check\(s\) FAILED/);
+      assert.match(r.out, /2 of \d+ check\(s\) FAILED/);
       return;
     }
     assert.match(row(r.out, 'addon rtd'), /spi-device\s+skip/);
     assert.match(row(r.out, 'data dir'), /\sok\s/);
     assert.match(row(r.out, 'clock'), /ok\s+systemd-timesyncd: synchronized/);
     assert.match(r.out, /all \d+ check\(s\) ok/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('backend "onoff" chosen in the manifest: doctor checks the sysfs export and the addon instead of /dev/gpiochip0', async () => {
+  const t = fakePi();
+  try {
+    const file = manifest(t.dir, [{ id: 'heater', kind: 'gpio', driver: 'real', options: { chip: 'pinctrl-bcm2711', line: 17, backend: 'onoff' } }]);
+    const r = await doctor([file, '--data-dir', join(t.dir, 'data')], { FIELDGATE_SYSROOT: t.root });
+    assert.match(row(r.out, 'backend heater'), /ok\s+onoff \(chosen by the manifest's "backend"\)/);
+    assert.match(row(r.out, 'gpio heater export'), /\sok\s/);
+    assert.match(row(r.out, 'addon heater'), isDeno ? /onoff\s+FAIL\s+native addons load on Node only/ : /onoff\s+skip/);
+    assert.ok(!/gpio heater device/.test(r.out));
   } finally {
     t.cleanup();
   }
@@ -122,7 +138,8 @@ test('a broken fake Pi: each missing or forbidden item FAILs with its fix, and t
     assert.match(row(r.out, 'clock'), /FAIL\s+systemd-timesyncd has not synchronised yet/);
     assert.match(fixOf(r.out, 'clock'), /timedatectl set-ntp true/);
     assert.match(row(r.out, 'value soc'), /\sok\s/, 'what is fine stays ok');
-    assert.match(r.out, new RegExp(`${isDeno ? 7 : 4} of \\d+ check\\(s\\) FAILED`));
+    // On Deno the spi-device and serialport addons cannot load (GPIO needs none: cdev over Deno FFI).
+    assert.match(r.out, new RegExp(`${isDeno ? 6 : 4} of \\d+ check\\(s\\) FAILED`));
   } finally {
     t.cleanup();
   }

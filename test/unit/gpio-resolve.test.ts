@@ -123,7 +123,7 @@ test('the real gpio driver resolves through FIELDGATE_SYSFS_ROOT on Node, and re
     world: new SimWorld(),
   };
   try {
-    const opening = gpioAdapter.real({ chip: 'pinctrl-rp1', line: 17, direction: 'out', activeLow: false, initial: 0, sim: { level: 0, plantRelay: false, timeScale: 1 } }, ctx);
+    const opening = gpioAdapter.real({ chip: 'pinctrl-rp1', line: 17, direction: 'out', activeLow: false, initial: 0, backend: 'onoff', debounceMs: 0, sim: { level: 0, plantRelay: false, timeScale: 1 } }, ctx);
     if (isDeno) await assert.rejects(opening, /needs the native module "onoff".*Run fieldgate with Node/);
     else await assert.rejects(opening, /no gpiochip "pinctrl-rp1".*pinctrl-bcm2711|"onoff" could not be loaded.*(npm install onoff|npm rebuild onoff epoll)/);
   } finally {

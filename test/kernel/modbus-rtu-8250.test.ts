@@ -1,0 +1,74 @@
+// Modbus RTU over a real 8250 UART pair in the QEMU guest (ttyS1 and ttyS2, joined by scripts/kernel/
+// run.sh): the modbus-server plugin (the Neasmart gateway's slave 240) on one end — serialport on Node,
+// the libc FFI serial line on Deno — and on the other modbus-serial as the master (Node) or raw RTU
+// frames through the FFI serial line (both runtimes), through the kernel's tty layer.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { isDeno } from '../../core/runtime-info.ts';
+import { encodeRtuFrame } from '../../adapters/modbus/server/rtu.ts';
+import { FfiSerialPort } from '../../adapters/serial/ffi-serial.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { modbusMaster, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
+import { kernelSkip } from './guest.ts';
+
+const GATEWAY = '/dev/ttyS1';
+const BASE = '/dev/ttyS2';
+
+const skip = kernelSkip ||
+  (!existsSync(BASE) || !/^2: uart:16550A/m.test(readFileSync('/proc/tty/driver/serial', 'utf8')) ? 'no 8250 pair on ttyS1/ttyS2 (run through scripts/kernel/run.sh)' : false);
+const skipMaster = skip || (isDeno ? 'modbus-serial\'s RTU master needs the serialport addon, which loads on Node only' : false);
+
+let server: ServerUnderTest | undefined;
+
+before(async () => {
+  if (skip) return;
+  server = await startModbusServer({ dataDir: null, config: { tcp: { enabled: false }, rtu: { enabled: true, path: GATEWAY, baudRate: 38400 } } });
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+test('RTU over an 8250 pair: raw frames through the FFI serial line are answered byte for byte', { skip }, async () => {
+  const heard: number[] = [];
+  const port = await FfiSerialPort.open(BASE, { baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1 });
+  port.on('data', (chunk) => heard.push(...chunk));
+  try {
+    // Write holding register 30 = 0x1234 (function 6); the answer echoes the request.
+    const write = encodeRtuFrame(240, Uint8Array.of(0x06, 0x00, 0x1e, 0x12, 0x34));
+    port.write(write);
+    await eventually('the write echo', 5000, () => heard.length >= write.length);
+    assert.deepEqual(heard.splice(0), [...write]);
+    // Read it back (function 3).
+    port.write(encodeRtuFrame(240, Uint8Array.of(0x03, 0x00, 0x1e, 0x00, 0x01)));
+    const answer = encodeRtuFrame(240, Uint8Array.of(0x03, 0x02, 0x12, 0x34));
+    await eventually('the read answer', 5000, () => heard.length >= answer.length);
+    assert.deepEqual(heard.splice(0), [...answer]);
+    assert.deepEqual(server!.space.read(240, 'holding', 30, 1), [0x1234]);
+  } finally {
+    await port.close();
+  }
+  await assert.rejects(FfiSerialPort.open('/dev/ttyS1', { baudRate: 12345, parity: 'none', dataBits: 8, stopBits: 1 }), /serial \/dev\/ttyS1: 12345 baud is not a standard speed/);
+  await assert.rejects(FfiSerialPort.open('/dev/null', { baudRate: 9600, parity: 'none', dataBits: 8, stopBits: 1 }), /serial \/dev\/null: not a terminal \(tcgetattr\).*\(ENOTTY\)/);
+});
+
+test('RTU over an 8250 pair: the master reads and writes slave 240, foreign units get no answer', { skip: skipMaster }, async () => {
+  const c = modbusMaster();
+  await c.connectRTUBuffered(BASE, { baudRate: 38400 });
+  try {
+    c.setID(240);
+    c.setTimeout(2000);
+    await c.writeRegisters(20, [7, 8]);
+    assert.deepEqual((await c.readHoldingRegisters(20, 2)).data, [7, 8]);
+    await c.writeCoil(1, true);
+    assert.equal((await c.readCoils(1, 1)).data[0], true);
+    await assert.rejects(c.readHoldingRegisters(999, 2), (err: { modbusCode?: number }) => err.modbusCode === 2);
+    assert.deepEqual(server!.space.read(240, 'holding', 20, 2), [7, 8]);
+    c.setID(17);
+    c.setTimeout(300);
+    await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
+  } finally {
+    await new Promise<void>((r) => c.close(() => r()));
+  }
+});
