@@ -246,6 +246,9 @@ function restartSuite(name: string, skip: string | false, makePeer: () => Promis
 
         // The sensor stops: the sequence stops too, so the PLC can tell its PV is no longer fresh.
         clearInterval(sensor);
+        // A sample set just before the clear may still be on its way to the PLC: let it land first.
+        const settling = (await peer.log()).length;
+        await eventually('a few polls after the last sample', 5000, async () => (await peer.log()).length > settling + 3);
         const last = await seq();
         const polls = (await peer.log()).length;
         await eventually('more polls', 5000, async () => (await peer.log()).length > polls + 10);
