@@ -1,0 +1,102 @@
+// The soak's arguments and its verdict over the hourly samples: RSS flat after the first day, the
+// store within its budget, history bounded by its retention.
+
+export interface SoakArgs {
+  days: number;
+  canFps: number;
+  commandEveryS: number;
+  historyRetentionH: number;
+  segmentMin: number;
+  keep: boolean;
+}
+
+export interface Sample {
+  hour: number;
+  realS: number;
+  rssMB: number;
+  heapMB: number;
+  /** The larger of the two stores' used bytes. */
+  storeBytes: number;
+  historyBytes: number;
+  historyFiles: number;
+}
+
+const FLAGS: Record<string, keyof SoakArgs> = {
+  '--days': 'days', '--can-fps': 'canFps', '--command-every-s': 'commandEveryS', '--history-retention-h': 'historyRetentionH', '--segment-min': 'segmentMin',
+};
+
+export function parseSoakArgs(argv: string[]): SoakArgs {
+  const out: SoakArgs = { days: 7, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--keep') {
+      out.keep = true;
+      continue;
+    }
+    const key = FLAGS[a];
+    const n = Number(argv[i + 1]);
+    if (!key || !Number.isFinite(n) || n <= 0) {
+      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, or --keep`);
+    }
+    (out as unknown as Record<string, number>)[key] = n;
+    i++;
+  }
+  return out;
+}
+
+export interface Verdict {
+  flat: boolean;
+  lines: string[];
+}
+
+const RSS_BAND_MB = 10;
+/** History may exceed its first full-retention figure by this much (segment boundaries, rollups). */
+const HISTORY_SLACK = 1.15;
+
+export function verdict(samples: Sample[], o: { budgetBytes: number; historyRetentionH: number; segmentMin: number }): Verdict {
+  const lines: string[] = [];
+  let flat = true;
+  const last = samples.at(-1);
+  if (!last) return { flat: false, lines: ['no hourly sample: run at least one simulated hour'] };
+
+  // RSS: against the end of day 1; a run of a day or less is judged on its second half, and says so.
+  const refHour = last.hour > 24 ? 24 : Math.max(1, Math.floor(last.hour / 2));
+  const ref = samples.find((s) => s.hour === refHour) ?? samples[0]!;
+  const after = samples.filter((s) => s.hour > ref.hour);
+  const lo = Math.min(...after.map((s) => s.rssMB), ref.rssMB);
+  const hi = Math.max(...after.map((s) => s.rssMB), ref.rssMB);
+  const rssOk = after.every((s) => Math.abs(s.rssMB - ref.rssMB) <= RSS_BAND_MB);
+  const slope = slopePerDay(after.length ? after : [ref]);
+  flat &&= rssOk;
+  lines.push(`RSS: ${ref.rssMB.toFixed(0)} MB at hour ${ref.hour}${refHour === 24 ? ' (end of day 1)' : ' (mid-run: the run is a day or shorter)'}, then ${lo.toFixed(0)}-${hi.toFixed(0)} MB, trend ${slope.toFixed(1)} MB/day: ${rssOk ? 'within' : 'OUTSIDE'} ±${RSS_BAND_MB} MB`);
+
+  const storeMax = Math.max(...samples.map((s) => s.storeBytes));
+  const storeOk = o.budgetBytes <= 0 || storeMax <= o.budgetBytes;
+  flat &&= storeOk;
+  lines.push(`store: at most ${(storeMax / 1024).toFixed(0)} KiB used of a ${(o.budgetBytes / 1024 / 1024).toFixed(0)} MiB budget: ${storeOk ? 'within' : 'OVER'}`);
+
+  // History: once the retention window is full (plus one segment and the hourly prune), it stops growing.
+  const fullAt = o.historyRetentionH + Math.ceil(o.segmentMin / 60) + 1;
+  const settled = samples.filter((s) => s.hour >= fullAt);
+  if (settled.length < 2) {
+    lines.push(`history: retention (${o.historyRetentionH} h) not reached before the end (needs ${fullAt + 1} h): growth not judged; last ${(last.historyBytes / 1024 / 1024).toFixed(0)} MB`);
+  } else {
+    const limit = settled[0]!.historyBytes * HISTORY_SLACK;
+    const max = Math.max(...settled.map((s) => s.historyBytes));
+    const ok = max <= limit;
+    flat &&= ok;
+    lines.push(`history: ${(settled[0]!.historyBytes / 1024 / 1024).toFixed(0)} MB when the ${o.historyRetentionH} h retention filled (hour ${settled[0]!.hour}), at most ${(max / 1024 / 1024).toFixed(0)} MB after: ${ok ? 'bounded' : 'STILL GROWING'}`);
+  }
+  return { flat, lines };
+}
+
+/** Least-squares slope of RSS in MB per simulated day. */
+function slopePerDay(s: Sample[]): number {
+  if (s.length < 2) return 0;
+  const n = s.length;
+  const mx = s.reduce((a, x) => a + x.hour, 0) / n;
+  const my = s.reduce((a, x) => a + x.rssMB, 0) / n;
+  const num = s.reduce((a, x) => a + (x.hour - mx) * (x.rssMB - my), 0);
+  const den = s.reduce((a, x) => a + (x.hour - mx) ** 2, 0);
+  return den === 0 ? 0 : (num / den) * 24;
+}
