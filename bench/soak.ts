@@ -2,8 +2,9 @@
 // FakeClock driven through simulated days (commands through the real API, CAN at 100 frames/s, audit,
 // trend and history retention), printing memory, store size and history disk use every simulated hour,
 // then a verdict: flat after the first day.
-// Usage: node --import tsx bench/soak.ts [--days 7] [--can-fps 100] [--command-every-s 5]
-//          [--history-retention-h 24] [--segment-min 10] [--keep]      (or: deno run -A bench/soak.ts ...)
+// Usage: node --expose-gc --import tsx bench/soak.ts [--days 7] [--can-fps 100] [--command-every-s 5]
+//          [--history-retention-h 24] [--segment-min 10] [--keep]
+//        (or: deno run -A --v8-flags=--expose-gc bench/soak.ts ...)
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,12 +91,14 @@ async function open(file: string, name: string, clock: FakeClock, dataDir: strin
   return runtime;
 }
 
+/** With `node --expose-gc` (or `deno run --v8-flags=--expose-gc`) each sample follows a full GC. */
+const gc = (globalThis as { gc?: () => void }).gc;
 const clock = new FakeClock(Date.UTC(2026, 0, 5));
 const dataDir = await mkdtemp(join(tmpdir(), 'fieldgate-soak-'));
 const labDir = join(dataDir, 'lab');
 const ceaDir = join(dataDir, 'cea');
 const runtimes: Runtime[] = [];
-console.log(`soak: ${args.days} simulated day(s), CAN ${args.canFps} frames/s, a command every ${args.commandEveryS} s, history retention ${args.historyRetentionH} h in ${args.segmentMin} min segments; ${cpus().length} x ${cpus()[0]?.model ?? '?'}; data in ${dataDir}`);
+console.log(`soak: ${args.days} simulated day(s), CAN ${args.canFps} frames/s, a command every ${args.commandEveryS} s, history retention ${args.historyRetentionH} h in ${args.segmentMin} min segments; ${gc ? 'GC forced before each sample' : 'no --expose-gc: samples where the GC left them'}; ${process.versions.deno ? `Deno ${process.versions.deno}` : `Node ${process.version}`}; ${cpus().length} x ${cpus()[0]?.model ?? '?'}; data in ${dataDir}`);
 try {
   const lab = await open('plc-remote-lab.json', 'lab', clock, labDir);
   runtimes.push(lab);
@@ -124,6 +127,7 @@ try {
     if (step % perHour !== 0) continue;
 
     const hour = step / perHour;
+    gc?.(); // retained memory, not where the last GC cycle happened to leave the heap
     const mem = process.memoryUsage();
     const [labSize, ceaSize] = [lab.store.size(), cea.store.size()];
     const hist = await dirBytes(join(ceaDir, 'history'));
