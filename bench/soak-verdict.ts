@@ -8,6 +8,8 @@ export interface SoakArgs {
   historyRetentionH: number;
   segmentMin: number;
   keep: boolean;
+  /** Simulated hours after which a heap snapshot is written to the temp dir (leak hunting). */
+  heapSnapshotHours: number[];
 }
 
 export interface Sample {
@@ -26,9 +28,13 @@ const FLAGS: Record<string, keyof SoakArgs> = {
 };
 
 export function parseSoakArgs(argv: string[]): SoakArgs {
-  const out: SoakArgs = { days: 7, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false };
+  const out: SoakArgs = { days: 7, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false, heapSnapshotHours: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--heap-snapshot-hours') {
+      out.heapSnapshotHours = String(argv[++i] ?? '').split(',').map(Number).filter((h) => Number.isInteger(h) && h > 0);
+      continue;
+    }
     if (a === '--keep') {
       out.keep = true;
       continue;
@@ -36,7 +42,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
     const key = FLAGS[a];
     const n = Number(argv[i + 1]);
     if (!key || !Number.isFinite(n) || n <= 0) {
-      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, or --keep`);
+      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, --heap-snapshot-hours 2,8, or --keep`);
     }
     (out as unknown as Record<string, number>)[key] = n;
     i++;
@@ -114,4 +120,26 @@ function slopePerDay(s: Sample[]): number {
   const num = s.reduce((a, x) => a + (x.hour - mx) * (x.rssMB - my), 0);
   const den = s.reduce((a, x) => a + (x.hour - mx) ** 2, 0);
   return den === 0 ? 0 : (num / den) * 24;
+}
+
+/** The hourly rows of a soak.ts log, to judge a run stopped before its end (see the CLI below). */
+export function parseSoakLog(text: string): Sample[] {
+  const out: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/).map(Number);
+    if (f.length !== 11 || f.some((x) => !Number.isFinite(x))) continue;
+    const [hour, realS, rssMB, heapMB, labKiB, ceaKiB, , , historyMB, files] = f as [number, number, number, number, number, number, number, number, number, number];
+    out.push({ hour, realS, rssMB, heapMB, storeBytes: Math.max(labKiB, ceaKiB) * 1024, historyBytes: historyMB * 1024 * 1024, historyFiles: files });
+  }
+  return out;
+}
+
+// node --import tsx bench/soak-verdict.ts <soak log> [budget MiB] [history retention h] [segment min]
+if (import.meta.url === new URL(`file://${process.argv[1] ?? ''}`).href) {
+  const { readFile } = await import('node:fs/promises');
+  const [file, budgetMiB = '32', retentionH = '24', segmentMin = '10'] = process.argv.slice(2);
+  if (!file) throw new Error('usage: bench/soak-verdict.ts <soak log> [budget MiB] [history retention h] [segment min]');
+  const v = verdict(parseSoakLog(await readFile(file, 'utf8')), { budgetBytes: Number(budgetMiB) * 1024 * 1024, historyRetentionH: Number(retentionH), segmentMin: Number(segmentMin) });
+  for (const line of v.lines) console.log(line);
+  console.log(v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)');
 }

@@ -3,7 +3,7 @@
 // trend and history retention), printing memory, store size and history disk use every simulated hour,
 // then a verdict: flat after the first day.
 // Usage: node --expose-gc --import tsx bench/soak.ts [--days 7] [--can-fps 100] [--command-every-s 5]
-//          [--history-retention-h 24] [--segment-min 10] [--keep]
+//          [--history-retention-h 24] [--segment-min 10] [--keep] [--heap-snapshot-hours 2,8]
 //        (or: deno run -A --v8-flags=--expose-gc bench/soak.ts ...)
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -128,6 +128,10 @@ try {
 
     const hour = step / perHour;
     gc?.(); // retained memory, not where the last GC cycle happened to leave the heap
+    if (args.heapSnapshotHours.includes(hour)) {
+      const { writeHeapSnapshot } = await import('node:v8');
+      console.log(`heap snapshot: ${writeHeapSnapshot(join(tmpdir(), `fieldgate-soak-h${hour}.heapsnapshot`))}`);
+    }
     const mem = process.memoryUsage();
     const [labSize, ceaSize] = [lab.store.size(), cea.store.size()];
     const hist = await dirBytes(join(ceaDir, 'history'));
