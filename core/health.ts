@@ -32,6 +32,8 @@ export interface PluginHealth {
 export interface CheckResult {
   ok: boolean;
   detail?: string;
+  /** How an alarm raised from a failing check is graded (default 'warning'). */
+  severity?: 'warning' | 'critical';
 }
 
 export interface HealthReport {
@@ -157,7 +159,7 @@ export class HealthModel {
     for (const [name, check] of this.#checks) {
       try {
         const r = check.fn();
-        checks[name] = { ok: r?.ok === true, ...(r?.detail !== undefined ? { detail: String(r.detail) } : {}) };
+        checks[name] = { ok: r?.ok === true, ...(r?.detail !== undefined ? { detail: String(r.detail) } : {}), ...(r?.severity === 'critical' || r?.severity === 'warning' ? { severity: r.severity } : {}) };
       } catch (err) {
         checks[name] = { ok: false, detail: errorMessage(err) };
       }

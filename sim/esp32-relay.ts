@@ -19,6 +19,8 @@ export interface Esp32RelaySimOptions {
   /** Milliseconds since the epoch; uptime counts from construction. */
   now?: () => number;
   initial?: boolean;
+  /** Kept in `requests` for tests; the oldest are dropped (a simulator may run for weeks). Default 1000. */
+  keepRequests?: number;
 }
 
 export interface Esp32RelayFaults {
@@ -38,6 +40,7 @@ export interface RecordedRequest {
 
 export class Esp32RelaySimulator {
   readonly device: HttpSimDevice;
+  /** Recent requests, oldest first (test hook; the newest `keepRequests`). */
   readonly requests: RecordedRequest[] = [];
   readonly faults: Esp32RelayFaults = { delayMs: 0, error500: false, malformed: false };
   readonly #http: LoopbackHttpServer;
@@ -52,7 +55,10 @@ export class Esp32RelaySimulator {
       port: options.port,
       maxBody: 4096,
       delayMs: () => this.faults.delayMs,
-      received: (req, body) => void this.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body }),
+      received: (req, body) => {
+        this.requests.push({ method: req.method ?? 'GET', path: req.url ?? '/', body });
+        if (this.requests.length > (options.keepRequests ?? 1000)) this.requests.shift();
+      },
       respond: (req, res, body) => this.#reply(req, res, body),
     });
     this.#relay = options.initial ?? false;

@@ -18,6 +18,8 @@ export interface Max31865SimOptions {
   description?: string;
 }
 
+const KEEP_WRITES = 1000;
+
 export interface RegisterWrite {
   register: number;
   value: number;
@@ -121,7 +123,7 @@ export class Max31865Sim implements SpiBus {
     return Uint8Array.from({ length: 8 }, (_, r) => this.#read(r));
   }
 
-  /** Every register write so far, oldest first (`register` is the 0..7 index, not the write address). */
+  /** The last 1000 register writes, oldest first (`register` is the 0..7 index, not the write address). */
   writes(): RegisterWrite[] {
     return this.#writes.map((w) => ({ ...w }));
   }
@@ -150,6 +152,8 @@ export class Max31865Sim implements SpiBus {
   #write(reg: number, value: number): void {
     const now = this.#clock.monotonic();
     this.#writes.push({ register: reg, value, at: now });
+    // A test hook, but the simulator also runs for weeks (--sim, the soak): keep the recent ones.
+    if (this.#writes.length > KEEP_WRITES) this.#writes.shift();
     if (reg === 0x01 || reg === 0x02 || reg === 0x07) return; // read-only
     if (reg !== 0x00) {
       this.#regs[reg] = value;

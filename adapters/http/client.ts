@@ -1,6 +1,7 @@
 // The real HTTP device client on the runtime's own `fetch` (Node >= 20 and Deno alike).
 import { HttpDeviceError, type HttpDevice, type HttpDeviceOptions, type HttpRequest } from './types.ts';
 import { networkCode } from './network-code.ts';
+import { linkSignals } from '../../core/abort.ts';
 import { readTextLimited, ReplyTooLargeError } from '../../core/read-limited.ts';
 
 export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & {
@@ -51,12 +52,13 @@ export class HttpDeviceClient implements HttpDevice {
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     let text: string;
+    const linked = linkSignals(signals);
     try {
       res = await fetch(this.#base + path, {
         method,
         headers,
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.any(signals),
+        signal: linked.signal,
       });
       text = await readTextLimited(res, this.options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
     } catch (err) {
@@ -71,6 +73,8 @@ export class HttpDeviceClient implements HttpDevice {
       if (this.#closing.signal.aborted) throw new HttpDeviceError(`${this.#base}: ${what} aborted: client closed`, 'connect', undefined, { cause: err });
       if (request.signal?.aborted) throw request.signal.reason;
       throw new HttpDeviceError(`${this.#base}: ${what} failed: cannot connect (${networkCode(err)})`, 'connect', undefined, { cause: err });
+    } finally {
+      linked.dispose();
     }
     if (!res.ok) {
       const hint = HINTS[res.status];

@@ -1,6 +1,7 @@
 // The real Odoo 14 JSON-RPC client on the runtime's own `fetch` (Node >= 20 and Deno alike):
 // session cookie, one re-authentication on expiry, typed errors, per-request deadline.
 import { ReplyTooLargeError, readTextLimited } from '../../core/read-limited.ts';
+import { linkSignals } from '../../core/abort.ts';
 import type { Logger } from '../../core/log.ts';
 import { fetchBySearchRead } from './fallback.ts';
 import { writeBackMo, type WriteBackRequest, type WriteBackResult } from './write-back.ts';
@@ -175,12 +176,13 @@ export class OdooJsonRpcClient implements OdooClient {
     const started = performance.now();
     let res: Response;
     let text: string;
+    const linked = linkSignals([timeout, this.#closing.signal, ...(signal ? [signal] : [])]);
     try {
       res = await fetch(this.#base + path, {
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.any([timeout, this.#closing.signal, ...(signal ? [signal] : [])]),
+        signal: linked.signal,
       });
       text = await readTextLimited(res, this.#options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES);
     } catch (err) {
@@ -192,6 +194,8 @@ export class OdooJsonRpcClient implements OdooClient {
       if (timeout.aborted) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });
       if (this.#closing.signal.aborted) throw new OdooError('connection', `odoo ${this.#base}: ${path} aborted: client closed`, { path, cause: err });
       throw new OdooError('connection', `odoo ${this.#base}: ${path} failed: cannot connect (${networkCode(err)}); check ODOO_BASE_URL and that Odoo is running`, { path, cause: err });
+    } finally {
+      linked.dispose();
     }
     this.#options.log?.debug(() => `odoo ${this.#base}: POST ${path} → ${res.status} in ${Math.round(performance.now() - started)} ms`);
     const cookie = sessionCookie(res.headers);

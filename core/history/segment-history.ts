@@ -62,6 +62,8 @@ export class SegmentHistory implements HistoryStore {
   readonly #writer: SegmentWriter;
   readonly #summaries: SummaryKeeper;
   readonly #corruptSeen = new Map<string, number>();
+  /** Per-series retention overriding the store's (setRetention). */
+  readonly #retention = new Map<string, number>();
   #waiters: ((durable: boolean) => void)[] = [];
   #seq = 0;
   /** Records appended and not yet confirmed on disk (pending + in flight). */
@@ -253,6 +255,12 @@ export class SegmentHistory implements HistoryStore {
     await this.#writer.ensureSize(ws, this.#writer.segmentPath(series, start)).catch(() => undefined);
     if (!this.#stable(state, ws)) return null;
     return this.#summaries.get(state, ws);
+  }
+
+  setRetention(series: string, retentionMs: number): void {
+    checkSeriesName(series);
+    if (!Number.isFinite(retentionMs) || retentionMs < 0) throw new RangeError(`history ${series}: retentionMs must be 0 (keep) or a positive number of ms, got ${retentionMs}`);
+    this.#retention.set(series, retentionMs);
   }
 
   async prune(series: string, before: number): Promise<number> {
@@ -618,10 +626,11 @@ export class SegmentHistory implements HistoryStore {
         if (!ws.summaryFile || ws.summaryStale || ws.summaryBytes !== ws.size) this.#summaries.backfill(state, ws);
       }
     }
-    if (this.#cfg.retentionMs <= 0) return;
-    const before = this.#cfg.clock.now() - this.#cfg.retentionMs;
+    const now = this.#cfg.clock.now();
     for (const name of this.#series.keys()) {
-      this.prune(name, before).catch((err: unknown) => this.#cfg.log.error(`history ${name}: retention failed: ${errorMessage(err)}`));
+      const keep = this.#retention.get(name) ?? this.#cfg.retentionMs;
+      if (keep <= 0) continue;
+      this.prune(name, now - keep).catch((err: unknown) => this.#cfg.log.error(`history ${name}: retention failed: ${errorMessage(err)}`));
     }
   }
 

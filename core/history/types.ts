@@ -59,6 +59,11 @@ export interface HistoryStore {
   summary?(series: string, start: number): Promise<SegmentSummary | null>;
   /** Deletes whole segments that end before `before` (ms); returns how many segments went. */
   prune(series: string, before: number): Promise<number>;
+  /**
+   * Gives one series its own retention instead of the store's `retentionMs` (0 = keep forever),
+   * for a series whose owner keeps it longer or shorter (an audit archive outliving CAN frames).
+   */
+  setRetention(series: string, retentionMs: number): void;
   listSeries(): string[];
   flush(): Promise<void>;
   status(): HistoryStatus;

@@ -13,6 +13,7 @@ import type { LogRoot, Logger } from '../log.ts';
 import type { AdapterEntry, Manifest, PluginEntry } from '../manifest/types.ts';
 import { MetricsRegistry } from '../metrics.ts';
 import type { AdapterHandle, AnyAdapterDefinition, AnyPluginDefinition, PluginContext } from '../plugin.ts';
+import { StoreHousekeeping } from '../store/housekeeping.ts';
 import { openStore } from '../store/open.ts';
 import type { StateStore } from '../store/types.ts';
 import { ServiceRegistry } from '../services.ts';
@@ -60,6 +61,8 @@ export class Runtime {
   readonly adapterHandles = new Map<string, AdapterHandle>();
   /** Shared simulator objects (plant models); tests reach the plant through it. */
   readonly world = new SimWorld();
+  /** Trend retention and the store's size budget (see core/store/housekeeping.ts). */
+  readonly storeHousekeeping: StoreHousekeeping;
   #stopped: Promise<void> | null = null;
 
   constructor(
@@ -88,7 +91,16 @@ export class Runtime {
       else this.supervisor.fail(owner, err);
     });
     this.health.setPluginsProvider(() => this.supervisor.statuses());
-    this.health.setStoreProvider(() => store.status());
+    const m = manifest.store;
+    this.storeHousekeeping = new StoreHousekeeping({
+      store, clock: this.clock, log: logRoot.logger('store'),
+      settings: { trendRetentionS: m.trendRetentionS, budgetBytes: m.budgetBytes, warnRatio: m.warnRatio, everyMs: m.housekeepingMs },
+    });
+    this.health.setStoreProvider(() => {
+      const size = this.storeHousekeeping.report;
+      return size ? { ...store.status(), size } : store.status();
+    });
+    this.health.setCheck('store-size', () => this.storeHousekeeping.check());
     this.health.setHistoryProvider(() => history.status());
     this.#registerStoreMetrics();
 
@@ -111,6 +123,7 @@ export class Runtime {
   async start(): Promise<void> {
     const { manifest } = this.options;
     const plugins = new Map(manifest.plugins.map((p) => [p.id, p]));
+    await this.storeHousekeeping.start();
     const failedAdapters = await this.#openAdapters();
     const startable: string[] = [];
     for (const id of this.order) {
@@ -150,6 +163,8 @@ export class Runtime {
       }
     }
     await this.world.close();
+    this.storeHousekeeping.stop();
+    await this.storeHousekeeping.idle();
     await this.history.close();
     await this.store.close();
   }
@@ -222,11 +237,21 @@ export class Runtime {
     const lag = this.metrics.gauge('fieldgate_store_journal_lag_seconds', 'Age of the oldest store mutation not yet on disk');
     const pending = this.metrics.gauge('fieldgate_store_pending_writes', 'Store mutations applied in memory but not yet on disk');
     const memory = this.metrics.gauge('fieldgate_store_memory_fallback', '1 while the store runs from memory after a disk failure');
+    // From the periodic measurement, not measured per scrape.
+    const allocated = this.metrics.gauge('fieldgate_store_allocated_bytes', 'Bytes the in-memory database has allocated (pages times page size)');
+    const used = this.metrics.gauge('fieldgate_store_used_bytes', 'Bytes the in-memory database uses (allocated minus free pages)');
+    const budget = this.metrics.gauge('fieldgate_store_budget_bytes', 'Configured budget for fieldgate_store_used_bytes (0 = none)');
     this.metrics.onCollect(() => {
       const s = this.store.status();
       lag.set(s.journalLagMs / 1000);
       pending.set(s.pendingWrites);
       memory.set(s.mode === 'memory' ? 1 : 0);
+      const size = this.storeHousekeeping.report;
+      budget.set(this.storeHousekeeping.settings.budgetBytes);
+      if (size) {
+        allocated.set(size.allocatedBytes);
+        used.set(size.usedBytes);
+      }
     });
   }
 }
@@ -236,7 +261,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
   const { manifest, logRoot, dataDir } = options;
   const bus = new Bus();
-  const store = await openStore({ dataDir, clock, log: logRoot.logger('store'), bus, ...manifest.store });
+  const { commitDelayMs, lazyFlushMs, snapshotIntervalMs, snapshotJournalBytes, diskRetryMs } = manifest.store;
+  const store = await openStore({ dataDir, clock, log: logRoot.logger('store'), bus, commitDelayMs, lazyFlushMs, snapshotIntervalMs, snapshotJournalBytes, diskRetryMs });
   const history = await openHistory({ dataDir, clock, log: logRoot.logger('history'), segmentMs: manifest.history.segmentMs, retentionMs: manifest.history.retentionMs });
   return new Runtime(options, store, history, bus);
 }

@@ -2,6 +2,7 @@
 // removes all of it, and any throw or rejection inside a tracked callback is reported as the
 // plugin's failure (so the supervisor restarts it) instead of crashing the process.
 import type { Clock, TimerHandle } from '../clock.ts';
+import { linkSignals } from '../abort.ts';
 import { sleepOn } from '../clock.ts';
 
 type Cleanup = () => void | Promise<void>;
@@ -141,7 +142,11 @@ export class PluginScope {
       clearTimeout: (h) => this.clearTimer(h),
       setInterval: (fn, ms) => this.setInterval(fn, ms),
       clearInterval: (h) => this.clearTimer(h),
-      sleep: (ms: number, signal?: AbortSignal) => sleepOn(clock, ms, signal ? AbortSignal.any([signal, this.signal]) : this.signal),
+      sleep: (ms: number, signal?: AbortSignal) => {
+        if (!signal) return sleepOn(clock, ms, this.signal);
+        const linked = linkSignals([signal, this.signal]);
+        return sleepOn(clock, ms, linked.signal).finally(linked.dispose);
+      },
     };
     return clock;
   }

@@ -48,6 +48,10 @@ const storeSchema: JsonSchema = {
     snapshotIntervalMs: ms('Time between snapshots.', 300000, 1),
     snapshotJournalBytes: ms('Snapshot early when the journal grows past this many bytes.', 4194304, 1),
     diskRetryMs: ms('How often to retry the disk while running from memory.', 5000, 1),
+    trendRetentionS: { type: 'integer', minimum: 0, default: 3600, description: 'Trend rows (the core trend table) older than this many seconds are deleted (0 = keep; a plugin must then prune).' },
+    budgetBytes: { type: 'integer', minimum: 0, default: 33554432, description: 'Budget for the bytes the in-memory database uses (0 = none): /health degrades from warnRatio of it and raises a critical alarm above it.' },
+    warnRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.8, description: 'Fraction of budgetBytes from which /health warns.' },
+    housekeepingMs: ms('How often trend retention runs and the store size is measured.', 60000, 1000),
   },
 };
 

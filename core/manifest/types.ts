@@ -46,6 +46,14 @@ export interface StoreSettings {
   snapshotJournalBytes: number;
   /** How often to retry the disk while running from memory. */
   diskRetryMs: number;
+  /** Trend rows older than this are deleted (0 = keep). Default 3600. Optional: defaults apply (core/store/housekeeping.ts). */
+  trendRetentionS?: number;
+  /** Budget for the database's used bytes (0 = none). Default 32 MiB. */
+  budgetBytes?: number;
+  /** Fraction of the budget from which health warns. Default 0.8. */
+  warnRatio?: number;
+  /** Period of trend retention and size measurement. Default 60000. */
+  housekeepingMs?: number;
 }
 
 export interface HistorySettings {

@@ -151,6 +151,14 @@ export class StoreSql {
     return this.all('SELECT 1 AS x FROM fieldgate_migrations WHERE owner = ? AND version = ?', [owner, version]).length > 0;
   }
 
+  /** Allocated and used bytes from the page counts (no export, no scan). */
+  size(): { allocatedBytes: number; usedBytes: number } {
+    const n = (pragma: string) => Number(this.#db.exec(`PRAGMA ${pragma}`)[0]?.values[0]?.[0] ?? 0);
+    const pageSize = n('page_size');
+    const pages = n('page_count');
+    return { allocatedBytes: pages * pageSize, usedBytes: (pages - n('freelist_count')) * pageSize };
+  }
+
   /** The whole database as an SQLite file image (blocks the event loop for its duration). */
   export(): Uint8Array {
     return this.#db.export();

@@ -6,7 +6,7 @@ import { FieldgateError, StorageError, errorMessage } from '../errors.ts';
 import { type Mutation, applyMutation, encodeParams, valueJson } from './mutations.ts';
 import type { Persistence } from './persistence.ts';
 import type { StoreSql } from './sqlite.ts';
-import type { SqlParams, SqlStatement, StateEntry, StateStore, StoreStatus, TrendRow, WriteOptions, WriteResult } from './types.ts';
+import type { SqlParams, SqlStatement, StateEntry, StateStore, StoreSize, StoreStatus, TrendRow, WriteOptions, WriteResult } from './types.ts';
 
 export interface SqlJsStoreParts {
   sql: StoreSql;
@@ -145,6 +145,11 @@ export class SqlJsStore implements StateStore {
     const removed = applyMutation(this.#sql, m);
     await this.#p.record(JSON.stringify({ s: this.#p.nextSeq(), ...m }), true);
     return removed;
+  }
+
+  size(): StoreSize {
+    this.#readable();
+    return this.#sql.size();
   }
 
   async migrate(owner: string, migrations: readonly string[]): Promise<void> {

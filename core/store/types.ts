@@ -40,6 +40,27 @@ export interface StoreStatus {
   lastSnapshotAt: number | null;
   /** What start-up recovered from: torn journal tails skipped, corrupt snapshot moved aside. */
   recovery: { journalRecordsReplayed: number; tornRecordsSkipped: number; corruptSnapshotMovedTo: string | null };
+  /** The last periodic size measurement against the budget (absent until the first one). */
+  size?: StoreSizeReport;
+}
+
+/** What the in-memory database occupies, from SQLite's page counts (cheap: no export). */
+export interface StoreSize {
+  /** Pages allocated times the page size: what the database holds in memory. */
+  allocatedBytes: number;
+  /** Allocated minus free pages (left by deletes, reused by later writes): what the data needs. */
+  usedBytes: number;
+}
+
+export interface StoreSizeReport extends StoreSize {
+  /** The configured budget for usedBytes (0 = none). */
+  budgetBytes: number;
+  /** usedBytes / budgetBytes (0 without a budget). */
+  ratio: number;
+  /** 'warning' from the warn ratio of the budget, 'error' above it. */
+  level: 'ok' | 'warning' | 'error';
+  /** Epoch ms of the measurement. */
+  measuredAt: number;
 }
 
 export interface SqlParams {
@@ -68,6 +89,8 @@ export interface StateStore {
   recentTrend(options?: { limit?: number; from?: number; to?: number }): TrendRow[];
   /** Deletes trend rows older than `maxAgeSeconds`; returns how many went. */
   pruneTrend(maxAgeSeconds: number): Promise<number>;
+  /** The database's size from its page counts; cheap enough for a periodic check, not for every write. */
+  size(): StoreSize;
   /** Applies an owner's numbered migrations once each (plugin-owned tables). */
   migrate(owner: string, migrations: readonly string[]): Promise<void>;
   /** A journaled mutation on a plugin-owned table. */

@@ -8,7 +8,7 @@ import { Tokens } from '../../core/tokens.ts';
 import { displayLimits } from '../../core/display.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { AuditLog } from './audit.ts';
-import { pruneAudit } from './audit-retention.ts';
+import { AUDIT_SERIES, pruneAudit } from './audit-retention.ts';
 import { ApiKeyGuard } from './auth.ts';
 import { resolveApiKeys } from './api-keys.ts';
 import { CommandService } from './command-service.ts';
@@ -81,6 +81,8 @@ export default definePlugin<Partial<HttpApiConfig>>({
         const tls = loadTls(config.tls);
         await audit.migrate();
         const history = ctx.container.isRegistered(Tokens.History, true) ? ctx.container.resolve<HistoryStore>(Tokens.History) : null;
+        // The archive is kept for archiveDays, whatever history.retentionMs does to the CAN frames.
+        if (history && config.audit.archive) history.setRetention(AUDIT_SERIES, config.audit.archiveDays * 86_400_000);
         const retention = async () => {
           const r = await pruneAudit({ store, history, policy: config.audit }, ctx.clock.now());
           if (r.pruned) log.info(`audit retention: ${r.pruned} row(s) pruned from the store${r.archived ? `, ${r.archived} moved to history series http_api_audit` : ''}`);

@@ -135,6 +135,25 @@ test('retention deletes whole segment files older than retentionMs, on the clock
   assert.equal(h.status().series.can_messages.segments, 2);
 });
 
+test('setRetention() gives one series its own retention: kept past the store\'s, or dropped sooner', async (t) => {
+  const r = await rig(t);
+  const h = await r.open({ retentionMs: 2 * HOUR });
+  h.setRetention('audit_archive', 0);
+  h.setRetention('short', HOUR);
+  assert.throws(() => h.setRetention('short', -1), /retentionMs must be 0 \(keep\) or a positive number of ms, got -1/);
+  for (let hour = 0; hour < 4; hour++) {
+    for (const series of ['can_messages', 'audit_archive', 'short']) await h.append(series, [rec(T0 + hour * HOUR + 1000, { hour })], { durable: false });
+    await h.flush();
+    if (hour < 3) await r.clock.advance(HOUR);
+  }
+  await r.clock.advance(HOUR); // now T0+4h
+  await until(async () => (await r.files('can_messages')).length === 2 && (await r.files('short')).length === 1, 'retention of can_messages and short');
+  assert.deepEqual((await h.query('can_messages')).map((x) => x.data.hour), [2, 3], 'the store\'s 2 h');
+  assert.deepEqual((await h.query('short')).map((x) => x.data.hour), [3], 'its own 1 h');
+  assert.deepEqual((await h.query('audit_archive')).map((x) => x.data.hour), [0, 1, 2, 3], 'kept: its own retention is 0');
+  assert.equal((await r.files('audit_archive')).length, 4);
+});
+
 test('prune() deletes segments ending before the given time and reports how many', async (t) => {
   const r = await rig(t);
   const h = await r.open();

@@ -49,6 +49,7 @@ test('a valid manifest is returned complete, with every default applied', () => 
   });
   assert.deepEqual(manifest.store, {
     commitDelayMs: 2, lazyFlushMs: 1000, snapshotIntervalMs: 300000, snapshotJournalBytes: 4194304, diskRetryMs: 5000,
+    trendRetentionS: 3600, budgetBytes: 33554432, warnRatio: 0.8, housekeepingMs: 60000,
   });
   assert.deepEqual(manifest.history, { segmentMs: 3600000, retentionMs: 0 });
   assert.deepEqual(manifest.adapters[0], { id: 'spi0', kind: 'spi', driver: 'real', options: { device: '/dev/spidev0.0', speedHz: 1000000 } });

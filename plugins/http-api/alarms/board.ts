@@ -52,7 +52,7 @@ export function conditionsOf(report: HealthReport, values: Record<string, unknow
   }
   if (report.store && !report.store.ok) out.push({ id: 'store', severity: 'critical', message: `store ${report.store.mode}: ${report.store.lastError ?? 'not ok'}` });
   for (const [name, c] of Object.entries(report.checks)) {
-    if (!c.ok) out.push({ id: `check:${name}`, severity: 'warning', message: `${name}: ${c.detail ?? 'failing'}` });
+    if (!c.ok) out.push({ id: `check:${name}`, severity: c.severity ?? 'warning', message: `${name}: ${c.detail ?? 'failing'}` });
   }
   for (const [key, limit] of Object.entries(limits)) {
     const v = values[key];
@@ -81,6 +81,7 @@ export class AlarmBoard {
       const existing = this.#active.get(c.id);
       if (existing) {
         existing.message = c.message; // the figures move (age, value); the alarm stays the same one
+        existing.severity = c.severity; // and may escalate (a store nearing its budget, then over it)
         continue;
       }
       const alarm: Alarm = { id: c.id, severity: c.severity, message: c.message, raisedAt: nowS, acknowledgedAt: null, acknowledgedBy: null, clearedAt: null };

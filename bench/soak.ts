@@ -1,0 +1,164 @@
+// Soak: manifests/plc-remote-lab.json and manifests/cea-can-pipeline.json on their simulators, one
+// FakeClock driven through simulated days (commands through the real API, CAN at 100 frames/s, audit,
+// trend and history retention), printing memory, store size and history disk use every simulated hour,
+// then a verdict: flat after the first day.
+// Usage: node --expose-gc --import tsx bench/soak.ts [--days 7] [--can-fps 100] [--command-every-s 5]
+//          [--history-retention-h 24] [--segment-min 10] [--keep] [--heap-snapshot-hours 2,8]
+//        (or: deno run -A --v8-flags=--expose-gc bench/soak.ts ...)
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FakeClock } from '../core/clock-fake.ts';
+import { createRuntime, type Runtime } from '../core/host/runtime.ts';
+import { LogRoot } from '../core/log.ts';
+import { loadManifest } from '../core/manifest/load.ts';
+import type { Manifest } from '../core/manifest/types.ts';
+import { adapterCatalog } from '../adapters/catalog.ts';
+import { pluginCatalog } from '../plugins/catalog.ts';
+import { parseSoakArgs, type Sample, verdict } from './soak-verdict.ts';
+
+const HOUR = 3_600_000;
+const MB = 1024 * 1024;
+const repoRoot = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const args = parseSoakArgs(process.argv.slice(2));
+
+/** Greenhouse rounds carry 16 frames (5 per room box and 1 for the lab). */
+const FRAMES_PER_ROUND = 16;
+
+async function dirBytes(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return { bytes, files };
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      const sub = await dirBytes(p);
+      bytes += sub.bytes;
+      files += sub.files;
+    } else {
+      try {
+        bytes += (await stat(p)).size;
+        files++;
+      } catch {
+        // pruned between readdir and stat
+      }
+    }
+  }
+  return { bytes, files };
+}
+
+/** Awaits `p` while moving the clock in small steps: durable history appends commit on the clock. */
+async function driven<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
+  let done = false;
+  const settled = p.finally(() => (done = true));
+  for (let i = 0; i < 10_000 && !done; i++) await clock.advance(5);
+  return settled;
+}
+
+function tune(manifest: Manifest, name: string): void {
+  manifest.history = { segmentMs: args.segmentMin * 60_000, retentionMs: args.historyRetentionH * HOUR };
+  for (const p of manifest.plugins) {
+    // The soak's operator sends hundreds of commands per real minute (time runs ~300x faster).
+    if (p.use === 'http-api') (p.config as Record<string, unknown>).rateLimit = { max: 1_000_000, timeWindowMs: 60_000 };
+  }
+  if (name === 'cea') {
+    const can = manifest.adapters.find((a) => a.kind === 'can')!;
+    const sim = (can.options as { sim: { periodMs: number } }).sim;
+    sim.periodMs = Math.max(1, Math.round((1000 * FRAMES_PER_ROUND) / args.canFps));
+  }
+}
+
+async function open(file: string, name: string, clock: FakeClock, dataDir: string): Promise<Runtime> {
+  const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
+  const env = { API_PORT: '0', PLC_SIM_PORT: '0', CAN_DBC: `${repoRoot}/manifests/cea.dbc`, MQTT_URL: '' };
+  const { manifest } = await loadManifest(`${repoRoot}/manifests/${file}`, { plugins, adapters, env });
+  tune(manifest, name);
+  // Warnings and errors go to stderr (the first 200): a soak must not hold its own log in memory.
+  let printed = 0;
+  const root = new LogRoot({ level: 'warn', write: (line) => {
+    if (printed++ < 200) process.stderr.write(`${name} ${line}\n`);
+  } });
+  const runtime = await createRuntime({ manifest, plugins, adapters, logRoot: root, dataDir, clock, sim: true });
+  await driven(clock, runtime.start());
+  for (const [id, s] of Object.entries(runtime.supervisor.statuses())) {
+    if (s.status !== 'running') throw new Error(`${name}: plugin ${id} is ${s.status}: ${s.lastError}`);
+  }
+  return runtime;
+}
+
+/** With `node --expose-gc` (or `deno run --v8-flags=--expose-gc`) each sample follows a full GC. */
+const gc = (globalThis as { gc?: () => void }).gc;
+const clock = new FakeClock(Date.UTC(2026, 0, 5));
+const dataDir = await mkdtemp(join(tmpdir(), 'fieldgate-soak-'));
+const labDir = join(dataDir, 'lab');
+const ceaDir = join(dataDir, 'cea');
+const runtimes: Runtime[] = [];
+console.log(`soak: ${args.days} simulated day(s), CAN ${args.canFps} frames/s, a command every ${args.commandEveryS} s, history retention ${args.historyRetentionH} h in ${args.segmentMin} min segments; ${gc ? 'GC forced before each sample' : 'no --expose-gc: samples where the GC left them'}; ${process.versions.deno ? `Deno ${process.versions.deno}` : `Node ${process.version}`}; ${cpus().length} x ${cpus()[0]?.model ?? '?'}; data in ${dataDir}`);
+try {
+  const lab = await open('plc-remote-lab.json', 'lab', clock, labDir);
+  runtimes.push(lab);
+  const cea = await open('cea-can-pipeline.json', 'cea', clock, ceaDir);
+  runtimes.push(cea);
+  const labApi = lab.routes.address!;
+  const ceaApi = cea.routes.address!;
+  const budget = lab.storeHousekeeping.settings.budgetBytes;
+
+  const samples: Sample[] = [];
+  const t0 = performance.now();
+  const steps = Math.round((args.days * 24 * HOUR) / (args.commandEveryS * 1000));
+  const perHour = Math.round(HOUR / (args.commandEveryS * 1000));
+  let refused = 0;
+  let commands = 0;
+  console.log('sim_h  real_s   rss_MB heap_MB  lab_store_KiB cea_store_KiB  audit_rows trend_rows  history_MB files  can_frames');
+  for (let step = 1; step <= steps; step++) {
+    // An operator nudging the lab: setpoint moves, the heater toggles now and then.
+    const body = step % 12 === 0 ? { power_on_requested: step % 24 !== 0 } : { setpoint: 40 + (step % 40) };
+    const res = await fetch(`${labApi}/api/command`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await res.arrayBuffer();
+    commands++;
+    if (res.status !== 200) refused++;
+    if (step % 60 === 0) await (await fetch(`${ceaApi}/api/state`)).arrayBuffer(); // a dashboard looking in
+    await clock.advance(args.commandEveryS * 1000);
+    if (step % perHour !== 0) continue;
+
+    const hour = step / perHour;
+    gc?.(); // retained memory, not where the last GC cycle happened to leave the heap
+    if (args.heapSnapshotHours.includes(hour)) {
+      const { writeHeapSnapshot } = await import('node:v8');
+      console.log(`heap snapshot: ${writeHeapSnapshot(join(tmpdir(), `fieldgate-soak-h${hour}.heapsnapshot`))}`);
+    }
+    const mem = process.memoryUsage();
+    const [labSize, ceaSize] = [lab.store.size(), cea.store.size()];
+    const hist = await dirBytes(join(ceaDir, 'history'));
+    const labHist = await dirBytes(join(labDir, 'history'));
+    const audit = lab.store.query<{ n: number }>('SELECT count(*) AS n FROM http_api_audit')[0]?.n ?? 0;
+    const trend = lab.store.query<{ n: number }>('SELECT count(*) AS n FROM trend')[0]?.n ?? 0;
+    const can = (cea.world.get('sim:canbus', () => null) as { framesSent?: number } | null)?.framesSent ?? 0;
+    const s: Sample = {
+      hour, realS: (performance.now() - t0) / 1000, rssMB: mem.rss / MB, heapMB: mem.heapUsed / MB,
+      storeBytes: Math.max(labSize.usedBytes, ceaSize.usedBytes), historyBytes: hist.bytes + labHist.bytes, historyFiles: hist.files + labHist.files,
+    };
+    samples.push(s);
+    console.log([
+      String(hour).padStart(5), s.realS.toFixed(0).padStart(7), s.rssMB.toFixed(0).padStart(8), s.heapMB.toFixed(0).padStart(7),
+      (labSize.usedBytes / 1024).toFixed(0).padStart(14), (ceaSize.usedBytes / 1024).toFixed(0).padStart(13),
+      String(audit).padStart(11), String(trend).padStart(10), (s.historyBytes / MB).toFixed(1).padStart(11), String(s.historyFiles).padStart(5), String(can).padStart(11),
+    ].join(' '));
+  }
+
+  const v = verdict(samples, { budgetBytes: budget, historyRetentionH: args.historyRetentionH, segmentMin: args.segmentMin });
+  console.log(`\n${commands} commands (${refused} not 200) in ${((performance.now() - t0) / 1000).toFixed(0)} s real for ${args.days} simulated day(s)`);
+  for (const line of v.lines) console.log(line);
+  console.log(v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)');
+  const health = (await (await fetch(`${labApi}/health`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
+  console.log(`lab /health: ${health.status}; store-size: ${health.checks['store-size']?.detail}`);
+  process.exitCode = v.flat && refused === 0 ? 0 : 1;
+} finally {
+  for (const r of runtimes.reverse()) await driven(clock, r.stop());
+  if (!args.keep) await rm(dataDir, { recursive: true, force: true });
+}
