@@ -9,22 +9,16 @@ export async function openSocketCan(iface: string, backend: CanBackend): Promise
     const { SocketCanChannel } = await import('./socketcan.ts');
     return SocketCanChannel.open(iface);
   }
-  const { loadLibc } = await import('../ffi/libc.ts');
-  let ffiError: unknown;
-  try {
-    await loadLibc();
-  } catch (err) {
-    ffiError = err;
-  }
+  const ffiError = await (await import('../ffi/libc.ts')).libcLoadError();
   if (ffiError === undefined) {
     const { RawCanChannel } = await import('./raw-socket.ts');
     return RawCanChannel.open(iface);
   }
-  if (backend === 'ffi') throw new Error(`can ${iface}: backend "ffi": ${(ffiError as Error).message}`, { cause: ffiError });
+  if (backend === 'ffi') throw new Error(`can ${iface}: backend "ffi": ${ffiError.message}`, { cause: ffiError });
   const { SocketCanChannel } = await import('./socketcan.ts');
   try {
     return await SocketCanChannel.open(iface);
   } catch (err) {
-    throw new Error(`${(err as Error).message} (the FFI backend did not load either: ${(ffiError as Error).message})`, { cause: err });
+    throw new Error(`${(err as Error).message} (the FFI backend did not load either: ${ffiError.message})`, { cause: err });
   }
 }

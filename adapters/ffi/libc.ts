@@ -43,6 +43,16 @@ const LIBC = 'libc.so.6';
 let loaded: Promise<Libc> | undefined;
 
 /** The process-wide libc binding; rejects with the reason when no FFI is available here. */
+/** Why libc FFI does not load here (the backends' fallback reason), or undefined when it does. */
+export async function libcLoadError(): Promise<Error | undefined> {
+  try {
+    await loadLibc();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
 export function loadLibc(): Promise<Libc> {
   loaded ??= (isDeno ? loadDeno() : loadKoffi()).catch((err) => {
     loaded = undefined;

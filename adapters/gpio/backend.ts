@@ -5,18 +5,12 @@ import type { GpioAdapterOptions, GpioLine } from './types.ts';
 export async function openGpioLine(options: GpioAdapterOptions): Promise<GpioLine> {
   const backend = options.backend ?? 'auto';
   if (backend === 'onoff') return (await import('./real.ts')).openOnoffLine(options);
-  const { loadLibc } = await import('../ffi/libc.ts');
-  let ffiError: unknown;
-  try {
-    await loadLibc();
-  } catch (err) {
-    ffiError = err;
-  }
+  const ffiError = await (await import('../ffi/libc.ts')).libcLoadError();
   if (ffiError === undefined) return (await import('./cdev.ts')).openCdevLine(options);
-  if (backend === 'cdev') throw new Error(`gpio ${options.chip} line ${options.line}: backend "cdev": ${(ffiError as Error).message}`, { cause: ffiError });
+  if (backend === 'cdev') throw new Error(`gpio ${options.chip} line ${options.line}: backend "cdev": ${ffiError.message}`, { cause: ffiError });
   try {
     return await (await import('./real.ts')).openOnoffLine(options);
   } catch (err) {
-    throw new Error(`${(err as Error).message} (the cdev backend did not load either: ${(ffiError as Error).message})`, { cause: err });
+    throw new Error(`${(err as Error).message} (the cdev backend did not load either: ${ffiError.message})`, { cause: err });
   }
 }
