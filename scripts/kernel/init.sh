@@ -39,7 +39,11 @@ elif mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro ho
   # cache=loose is safe on a read-only mount and makes node's many small reads over 9p cheap.
   # rbind: /sys/kernel/config (gpio-sim) and /dev/pts come along.
   for d in proc sys dev; do mount -o rbind "/$d" "/host/$d"; done
+  # The guest's /tmp is its own tmpfs, but a checkout may live under the host's /tmp: keep the host's
+  # /tmp reachable at /tmp/.host (read-only) so the job can bind the checkout back to its own path.
+  mkdir -p /mnt/host-tmp && mount -o bind /host/tmp /mnt/host-tmp
   mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+  mkdir -p /host/tmp/.host && mount -o move /mnt/host-tmp /host/tmp/.host
   # A writable cache kept between runs on the host (run.sh's "cache" share): tsx's transpile cache
   # (/tmp/tsx-0), so the second run does not transpile every module again under TCG.
   mkdir -p /host/tmp/cache

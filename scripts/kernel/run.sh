@@ -43,6 +43,8 @@ if [ "$self_test" = 0 ]; then
     echo "export PATH='$(dirname "$node_bin"):/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'"
     # DENO_DIR stays on tmpfs: Deno's SQLite caches cannot lock files on 9p (and swc is fast anyway).
     echo 'export HOME=/tmp DENO_DIR=/tmp/deno NO_COLOR=1 CI=true FIELDGATE_KERNEL_GUEST=1'
+    # A checkout under the host's /tmp is hidden by the guest's tmpfs; init.sh keeps it at /tmp/.host.
+    case "$root" in /tmp/*) echo "mkdir -p '$root' && mount -o bind '/tmp/.host${root#/tmp}' '$root' || exit 97" ;; esac
     echo "cd '$root' || exit 98"
     echo "exec '$node_bin' scripts/test.mjs ${FIELDGATE_KERNEL_RUNTIMES:-node deno} $(printf "'%s' " "${files[@]}")"
   } >"$job"
