@@ -2,23 +2,10 @@
 // long-lived signal (a plugin's scope) used for every request does not grow the heap.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { linkSignals } from '../../core/abort.ts';
 import { FakeClock } from '../../core/clock-fake.ts';
 import { PluginScope } from '../../core/host/scope.ts';
-
-function gcOrNull(): (() => void) | null {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed;
-  try {
-    setFlagsFromString('--expose-gc');
-    const fn = runInNewContext('gc') as unknown;
-    return typeof fn === 'function' ? (fn as () => void) : null;
-  } catch {
-    return null;
-  }
-}
+import { gcOrNull } from '../helpers/gc.ts';
 
 test('the linked signal aborts with the reason of the first source that aborts', () => {
   const a = new AbortController();
