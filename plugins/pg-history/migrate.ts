@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Client } from 'pg';
+import { guardPgClient } from '../../adapters/postgres/guard.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { loadSqlJs } from '../../core/store/sqlite.ts';
 import type { MigrateArgs } from '../../core/cli/args.ts';
@@ -149,6 +150,8 @@ export async function migrateSqliteToPostgres(args: MigrateArgs, io: MigrateIo):
     }
     await client.connect();
     connected = true;
+    // Default byte limits (1 MiB a message, 64 MiB a result: one FETCH page); a reply past them fails the run.
+    guardPgClient(client, { peer: describeDatabase(args.url) });
     await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
   source text NOT NULL,
   target text NOT NULL,

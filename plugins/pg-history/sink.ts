@@ -4,6 +4,8 @@
 // ON CONFLICT DO NOTHING on a unique (timestamp, can_id, raw_data) key so replays never duplicate.
 // `pg` is imported only when the plugin starts. Errors never carry the connection string's password.
 import type { Pool } from 'pg';
+import { guardPgPool, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { HistoryRecord } from '../../core/history/types.ts';
 
@@ -17,6 +19,10 @@ export interface PgCanSinkOptions {
   connectTimeoutMs?: number;
   /** Idle-connection errors (the server restarting): reported, never thrown. */
   onError?: (message: string) => void;
+  /** Byte limits on what the server sends (adapters/postgres/guard.ts); defaults 1 MiB a message, 64 MiB a result. */
+  limits?: Partial<PgByteLimits>;
+  /** A limit was passed: the connection was closed and the query failed with `err`. */
+  onLimit?: PgGuardOptions['onLimit'];
 }
 
 /** Where a connection string points, without user or password. */
@@ -101,6 +107,7 @@ export class PgCanSink {
     });
     // Without a listener an idle client's error (server restart) would crash the process.
     pool.on('error', (err) => this.#o.onError?.(`${this.description}: idle connection failed: ${this.#safe(err)}`));
+    guardPgPool(pool, { peer: describeDatabase(this.#o.url), limits: this.#o.limits, onLimit: this.#o.onLimit });
     this.#pool = pool;
     return pool;
   }
