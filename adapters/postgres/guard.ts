@@ -1,8 +1,8 @@
 // Byte limits on what a PostgreSQL server sends to node-postgres: puts a PgMessageScanner in front of
 // a client's socket and, past a limit, destroys the socket with a PeerLimitError. The query in flight
-// fails with that error; the pool drops the client and the next query opens a new connection.
+// fails with that error; a pool drops the client and the next query opens a new connection.
 import type { Duplex } from 'node:stream';
-import type { Client, Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig } from 'pg';
 import { PeerLimitError } from '../../core/peer-limits.ts';
 import type { JsonSchema } from '../../core/schema.ts';
 import { DEFAULT_PG_LIMITS, type PgByteLimits, PgMessageScanner } from './message-scanner.ts';
@@ -52,18 +52,32 @@ export function guardPgStream(stream: Duplex, options: PgGuardOptions): void {
   stream.emit = guarded as Duplex['emit'];
 }
 
+type PgConnection = Client['connection'] & { ssl?: unknown };
+
 /**
- * Guards a connected client (its socket is final then, TLS included). A destroyed socket makes the
- * client emit 'error' besides failing its query: the no-op listener keeps that from crashing the process.
+ * Guards a client from its first byte: call before `connect()`. Over TLS the guard starts on the TLS
+ * socket (the plain one carries only the one-byte SSL answer; TLS bounds its own records). A
+ * destroyed socket makes the client emit 'error' besides failing its query: the no-op listener keeps
+ * that from crashing the process (a pool removes its own listener while a client is checked out).
  */
-export function guardPgClient(client: Client | PoolClient, options: PgGuardOptions): void {
+export function guardPgClient(client: Client, options: PgGuardOptions): void {
   client.on('error', () => {});
-  guardPgStream(client.connection.stream, options);
+  const con = client.connection as PgConnection;
+  if (!con.ssl) guardPgStream(con.stream, options);
+  else con.once('sslconnect', () => guardPgStream(con.stream, options));
 }
 
-/** Guards every connection a pool opens ('connect' fires once per new client, before its first query). */
-export function guardPgPool(pool: Pool, options: PgGuardOptions): void {
-  pool.on('connect', (client: PoolClient) => guardPgClient(client, options));
+/**
+ * A client class for `new pg.Pool({ Client })`: every connection the pool opens is guarded from its
+ * first byte (the pool's 'connect' event would come only after authentication).
+ */
+export function guardedClient(Base: typeof Client, options: PgGuardOptions): typeof Client {
+  return class GuardedClient extends Base {
+    constructor(config?: string | ClientConfig) {
+      super(config);
+      guardPgClient(this, options);
+    }
+  };
 }
 
 /** Config properties for a plugin that talks to PostgreSQL (defaults: DEFAULT_PG_LIMITS). */

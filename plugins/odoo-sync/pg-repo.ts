@@ -2,7 +2,7 @@
 // the seed's columns (silo_a..m, component_silo_x_name, consumption_silo_x), one multi-row upsert per
 // sync in one transaction (all or nothing). `pg` is imported only when a manifest selects a database.
 import type { Pool, PoolClient } from 'pg';
-import { guardPgPool, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import { guardedClient, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
 import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
@@ -181,6 +181,8 @@ export class PgMoBatchRepository implements MoBatchStore {
     if (this.#pool) return this.#pool;
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({
+      // Byte limits on every reply, from each connection's first byte (adapters/postgres/guard.ts).
+      Client: guardedClient(pg.Client, { peer: describeDatabase(this.#o.connectionString), limits: this.#o.limits, onLimit: this.#o.onLimit }),
       connectionString: this.#o.connectionString,
       max: this.#o.max ?? 4,
       connectionTimeoutMillis: this.#o.connectTimeoutMs ?? 5000,
@@ -188,7 +190,6 @@ export class PgMoBatchRepository implements MoBatchStore {
     });
     // Without a listener an idle client's error (server restart) would crash the process.
     pool.on('error', (err) => this.#o.onError?.(`${this.description}: idle connection failed: ${errorMessage(err)}`));
-    guardPgPool(pool, { peer: describeDatabase(this.#o.connectionString), limits: this.#o.limits, onLimit: this.#o.onLimit });
     this.#pool = pool;
     return pool;
   }

@@ -129,6 +129,8 @@ export async function migrateSqliteToPostgres(args: MigrateArgs, io: MigrateIo):
   const pg = (await import('pg')).default;
   const client: Client = new pg.Client({ connectionString: args.url, connectionTimeoutMillis: 10_000, options: '-c synchronous_commit=on' });
   client.on('error', () => {}); // a dropped connection surfaces as the failing query's error
+  // Default byte limits (1 MiB a message, 64 MiB a result: one FETCH page); a reply past them fails the run.
+  guardPgClient(client, { peer: describeDatabase(args.url) });
   let connected = false;
   try {
     const src = args.sourceTable;
@@ -150,8 +152,6 @@ export async function migrateSqliteToPostgres(args: MigrateArgs, io: MigrateIo):
     }
     await client.connect();
     connected = true;
-    // Default byte limits (1 MiB a message, 64 MiB a result: one FETCH page); a reply past them fails the run.
-    guardPgClient(client, { peer: describeDatabase(args.url) });
     await client.query(`CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
   source text NOT NULL,
   target text NOT NULL,

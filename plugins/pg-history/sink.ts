@@ -4,7 +4,7 @@
 // ON CONFLICT DO NOTHING on a unique (timestamp, can_id, raw_data) key so replays never duplicate.
 // `pg` is imported only when the plugin starts. Errors never carry the connection string's password.
 import type { Pool } from 'pg';
-import { guardPgPool, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import { guardedClient, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
 import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { HistoryRecord } from '../../core/history/types.ts';
@@ -97,6 +97,8 @@ export class PgCanSink {
     if (this.#pool) return this.#pool;
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({
+      // Byte limits on every reply, from each connection's first byte (adapters/postgres/guard.ts).
+      Client: guardedClient(pg.Client, { peer: describeDatabase(this.#o.url), limits: this.#o.limits, onLimit: this.#o.onLimit }),
       connectionString: this.#o.url,
       max: 1,
       connectionTimeoutMillis: this.#o.connectTimeoutMs ?? 5000,
@@ -107,7 +109,6 @@ export class PgCanSink {
     });
     // Without a listener an idle client's error (server restart) would crash the process.
     pool.on('error', (err) => this.#o.onError?.(`${this.description}: idle connection failed: ${this.#safe(err)}`));
-    guardPgPool(pool, { peer: describeDatabase(this.#o.url), limits: this.#o.limits, onLimit: this.#o.onLimit });
     this.#pool = pool;
     return pool;
   }

@@ -1,8 +1,10 @@
 // PostgreSQL replies have byte limits, against a real server (test/helpers/postgres.ts starts one): a
 // 2 MB row is refused at its header under the default 1 MiB message limit, a result past
 // maxResultBytes is refused, each with an error naming the server and the limit; the counter goes up,
-// the process survives the closed socket, and the next query (on a new connection) works. Wired
-// through pg-history (a 2 MB NOTICE from a trigger) and odoo-sync's mo_batch repository.
+// the process survives the closed socket, and the next query (on a new connection) works. A fake
+// server's endless message during start-up is cut at its header. Wired through pg-history (a 2 MB
+// NOTICE from a trigger) and odoo-sync's mo_batch repository (a 10 KB row under a 4 KiB limit: the
+// whole message and its ReadyForQuery arrive in one chunk, which must still fail the query).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -10,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool, PoolClient } from 'pg';
-import { guardPgPool, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import { createServer, type Socket } from 'node:net';
+import { guardedClient, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
 import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import { systemClock } from '../../core/clock.ts';
 import { createRuntime } from '../../core/host/runtime.ts';
@@ -41,16 +44,16 @@ describe('PostgreSQL reply limits', { skip: postgresSkip }, () => {
   });
 
   /** A guarded pool as the plugins build one, with the clients it opened. */
-  async function guardedPool(limits?: Partial<PgByteLimits>) {
+  async function guardedPool(limits?: Partial<PgByteLimits>, url = server.url) {
     const pg = (await import('pg')).default;
-    const pool: Pool = new pg.Pool({ connectionString: server.url, max: 1 });
-    pool.on('error', () => {});
     const metrics = new MetricsRegistry();
     const count = peerLimitCounter(metrics);
     const refused: Parameters<NonNullable<PgGuardOptions['onLimit']>>[] = [];
+    const onLimit: PgGuardOptions['onLimit'] = (err, setting) => (count('pg'), refused.push([err, setting]));
+    const pool: Pool = new pg.Pool({ connectionString: url, max: 1, Client: guardedClient(pg.Client, { peer: where, limits, onLimit }) });
+    pool.on('error', () => {});
     const clients: PoolClient[] = [];
     pool.on('connect', (c: PoolClient) => clients.push(c));
-    guardPgPool(pool, { peer: where, limits, onLimit: (err, setting) => (count('pg'), refused.push([err, setting])) });
     return { pool, metrics, refused, clients };
   }
 
@@ -85,6 +88,41 @@ describe('PostgreSQL reply limits', { skip: postgresSkip }, () => {
       assert.equal((await pool.query(`SELECT repeat('x', 100000) FROM generate_series(1, 5)`)).rowCount, 5);
     } finally {
       await pool.end();
+    }
+  });
+
+  test('an endless message during start-up (before authentication) is refused at its header', async () => {
+    const open = new Set<Socket>();
+    let sent = 0;
+    // Answers the startup packet with an Authentication message declaring 2 GB, then sends bytes for ever.
+    const fake = createServer((s) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {});
+      s.once('data', () => {
+        const header = Buffer.from([0x52, 0x7f, 0xff, 0xff, 0xf0]);
+        s.write(header);
+        const chunk = Buffer.alloc(65536, 0x61);
+        const pump = () => {
+          while (!s.destroyed && s.write(chunk)) sent += chunk.length;
+          if (!s.destroyed) s.once('drain', pump);
+        };
+        setImmediate(pump);
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const { port } = fake.address() as { port: number };
+    const { pool, metrics, refused } = await guardedPool(undefined, `postgres://fieldgate@127.0.0.1:${port}/postgres`);
+    try {
+      await assert.rejects(pool.query('SELECT 1'), (e: unknown) =>
+        e instanceof PeerLimitError && /: Authentication \('R'\) of 2147483633 bytes \(\d+ bytes read on this connection\) is over the 1048576-byte limit/.test(e.message));
+      assert.equal(refused.length, 1);
+      assert.equal(await counted(metrics, 'pg'), 1);
+      await eventually('the fake server to see the connection closed', 5000, () => open.size === 0);
+      assert.ok(sent < 64 * 1024 * 1024, `${sent} bytes were sent before the close`);
+    } finally {
+      await pool.end();
+      await new Promise<void>((resolve) => fake.close(() => resolve()));
     }
   });
 
