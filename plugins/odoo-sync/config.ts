@@ -1,7 +1,8 @@
 // The odoo-sync plugin's configuration, with the seed's environment variables as defaults in the
 // manifest (ENABLE_AUTO_SYNC, SYNC_INTERVAL_MINUTES, SYNC_BATCH_LIMIT).
 import type { JsonSchema } from '../../core/schema.ts';
-import { databaseOptionSchema } from './repo-factory.ts';
+import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
+import { databaseLimitsSchema, databaseOptionSchema } from './repo-factory.ts';
 
 export interface OdooSyncConfig {
   /** Run the scheduler; false leaves only the routes (trigger-sync still works). */
@@ -22,6 +23,8 @@ export interface OdooSyncConfig {
   writeBack: { sweepMs: number };
   /** PostgreSQL URL for mo_batch (repo-factory.ts); empty = the embedded store. */
   database?: string;
+  /** Byte limits on PostgreSQL's replies (adapters/postgres/guard.ts); defaults 1 MiB a message, 64 MiB a result. */
+  databaseLimits?: Partial<PgByteLimits>;
 }
 
 export const MAX_LIMIT = 200;
@@ -37,6 +40,7 @@ export const configSchema: JsonSchema = {
     liquidTanks: { type: 'boolean', default: false, description: 'Map equipment 114/115 to the liquid tanks (lq114, lq115) instead of skipping those components.' },
     staleAfterS: { type: 'number', exclusiveMinimum: 0, default: 900, description: 'Age of erp_last_ok_ts after which /health calls the ERP link stale.' },
     database: databaseOptionSchema,
+    databaseLimits: databaseLimitsSchema,
     writeBack: {
       type: 'object',
       additionalProperties: false,
@@ -71,6 +75,7 @@ export function resolveConfig(raw: Partial<OdooSyncConfig> = {}): OdooSyncConfig
     backoff: { initialMs: 5000, maxMs: 300000, ...raw.backoff },
     writeBack: { sweepMs: 30000, ...raw.writeBack },
     ...(raw.database ? { database: raw.database } : {}),
+    ...(raw.databaseLimits ? { databaseLimits: raw.databaseLimits } : {}),
   };
 }
 

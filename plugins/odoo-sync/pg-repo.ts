@@ -2,6 +2,8 @@
 // the seed's columns (silo_a..m, component_silo_x_name, consumption_silo_x), one multi-row upsert per
 // sync in one transaction (all or nothing). `pg` is imported only when a manifest selects a database.
 import type { Pool, PoolClient } from 'pg';
+import { guardedClient, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { type MoBatchRow, type MoBatchStore, type NewMoBatch, type OrphanBatch, SILO_LETTERS, type SiloLetter, type UpsertResult } from './batch-repo.ts';
@@ -143,6 +145,10 @@ export interface PgMoBatchOptions {
   /** Pool size; default 4. */
   max?: number;
   connectTimeoutMs?: number;
+  /** Byte limits on what the server sends (adapters/postgres/guard.ts); defaults 1 MiB a message, 64 MiB a result. */
+  limits?: Partial<PgByteLimits>;
+  /** A limit was passed: the connection was closed and the query failed with `err`. */
+  onLimit?: PgGuardOptions['onLimit'];
 }
 
 /** Where a connection string points, without its password. */
@@ -175,6 +181,8 @@ export class PgMoBatchRepository implements MoBatchStore {
     if (this.#pool) return this.#pool;
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({
+      // Byte limits on every reply, from each connection's first byte (adapters/postgres/guard.ts).
+      Client: guardedClient(pg.Client, { peer: describeDatabase(this.#o.connectionString), limits: this.#o.limits, onLimit: this.#o.onLimit }),
       connectionString: this.#o.connectionString,
       max: this.#o.max ?? 4,
       connectionTimeoutMillis: this.#o.connectTimeoutMs ?? 5000,

@@ -3,6 +3,7 @@
 // contributes the seed middleware's admin/SCADA routes and a dashboard panel.
 import type { OdooClient } from '../../adapters/odoo/types.ts';
 import type { RouteRegistry } from '../../core/http-routes.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { definePlugin } from '../../core/plugin.ts';
 import type { ServiceRegistry } from '../../core/services.ts';
 import { Tokens } from '../../core/tokens.ts';
@@ -27,7 +28,7 @@ export default definePlugin<Partial<OdooSyncConfig>>({
   },
   configSchema,
   validateConfig: (raw) => checkConfig(resolveConfig(raw)),
-  async create({ id, config: raw, container, adapters, store, bus, health, scope, log }) {
+  async create({ id, config: raw, container, adapters, store, bus, health, metrics, scope, log }) {
     const config = resolveConfig(raw);
     const issues = checkConfig(config);
     if (issues.length) throw new Error(`odoo-sync "${id}": invalid config:\n  ${issues.map((i) => `config.${i}`).join('\n  ')}`);
@@ -35,7 +36,16 @@ export default definePlugin<Partial<OdooSyncConfig>>({
     const services = container.resolve<ServiceRegistry>(Tokens.Services);
     const routes = container.resolve<RouteRegistry>(Tokens.HttpRoutes);
     const clock = scope.clock;
-    const inner = await createMoBatchRepository(config, { store, clock, log });
+    const countLimit = peerLimitCounter(metrics);
+    const inner = await createMoBatchRepository(config, {
+      store,
+      clock,
+      log,
+      onLimit: (err, setting) => {
+        countLimit(id);
+        log.warn(`${err.message} (databaseLimits.${setting} raises the limit); the next query opens a new connection`);
+      },
+    });
     let worker: WriteBackWorker | null = null;
     const outbox = { pending: 0, held: 0 };
     const counts = async () => {

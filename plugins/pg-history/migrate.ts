@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Client } from 'pg';
+import { guardPgClient } from '../../adapters/postgres/guard.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { loadSqlJs } from '../../core/store/sqlite.ts';
 import type { MigrateArgs } from '../../core/cli/args.ts';
@@ -128,6 +129,8 @@ export async function migrateSqliteToPostgres(args: MigrateArgs, io: MigrateIo):
   const pg = (await import('pg')).default;
   const client: Client = new pg.Client({ connectionString: args.url, connectionTimeoutMillis: 10_000, options: '-c synchronous_commit=on' });
   client.on('error', () => {}); // a dropped connection surfaces as the failing query's error
+  // Default byte limits (1 MiB a message, 64 MiB a result: one FETCH page); a reply past them fails the run.
+  guardPgClient(client, { peer: describeDatabase(args.url) });
   let connected = false;
   try {
     const src = args.sourceTable;

@@ -3,7 +3,9 @@
 // database is down the rows simply stay in the history store (bounded by its retention) and the
 // plugin backs off; when it returns they are drained in order. Inserts are idempotent, so the
 // at-least-once replay after a crash between INSERT and cursor write never duplicates a row.
+import { pgLimitProperties, resolvePgLimits } from '../../adapters/postgres/guard.ts';
 import { definePlugin } from '../../core/plugin.ts';
+import { peerLimitCounter } from '../../core/peer-limits.ts';
 import type { JsonSchema } from '../../core/schema.ts';
 import { Backoff } from '../../core/retry.ts';
 import { PgCanSink, toPgRow } from './sink.ts';
@@ -18,6 +20,9 @@ export interface PgHistoryConfig {
   intervalMs: number;
   connectTimeoutMs: number;
   retry: { initialMs: number; maxMs: number };
+  /** Byte limits on PostgreSQL's replies (adapters/postgres/guard.ts). */
+  maxMessageBytes: number;
+  maxResultBytes: number;
 }
 
 export const configSchema: JsonSchema = {
@@ -40,6 +45,7 @@ export const configSchema: JsonSchema = {
         maxMs: { type: 'integer', minimum: 10, default: 30000 },
       },
     },
+    ...pgLimitProperties,
   },
 };
 
@@ -52,6 +58,7 @@ export function withDefaults(raw: Partial<PgHistoryConfig> & { url: string }): P
     intervalMs: raw.intervalMs ?? 1000,
     connectTimeoutMs: raw.connectTimeoutMs ?? 5000,
     retry: { initialMs: raw.retry?.initialMs ?? 1000, maxMs: raw.retry?.maxMs ?? 30000 },
+    ...resolvePgLimits({ maxMessageBytes: raw.maxMessageBytes, maxResultBytes: raw.maxResultBytes }),
   };
 }
 
@@ -69,7 +76,18 @@ export default definePlugin<PgHistoryConfig>({
   },
   create({ id, config: raw, store, history, health, metrics, scope, log }) {
     const config = withDefaults(raw);
-    const sink = new PgCanSink({ url: config.url, table: config.table, connectTimeoutMs: config.connectTimeoutMs, onError: (m) => log.warn(m) });
+    const countLimit = peerLimitCounter(metrics);
+    const sink = new PgCanSink({
+      url: config.url,
+      table: config.table,
+      connectTimeoutMs: config.connectTimeoutMs,
+      onError: (m) => log.warn(m),
+      limits: { maxMessageBytes: config.maxMessageBytes, maxResultBytes: config.maxResultBytes },
+      onLimit: (err, setting) => {
+        countLimit(id);
+        log.warn(`${err.message} (${setting} raises the limit); the next attempt opens a new connection`);
+      },
+    });
     const backoff = new Backoff({ initialMs: config.retry.initialMs, maxMs: Math.max(config.retry.maxMs, config.retry.initialMs) });
     const rowsTotal = metrics.counter('pg_history_rows_total', 'Rows sent to PostgreSQL by outcome', ['plugin', 'outcome']);
     const stored = store.get(cursorKey(id));

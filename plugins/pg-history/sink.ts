@@ -4,6 +4,8 @@
 // ON CONFLICT DO NOTHING on a unique (timestamp, can_id, raw_data) key so replays never duplicate.
 // `pg` is imported only when the plugin starts. Errors never carry the connection string's password.
 import type { Pool } from 'pg';
+import { guardedClient, type PgGuardOptions } from '../../adapters/postgres/guard.ts';
+import type { PgByteLimits } from '../../adapters/postgres/message-scanner.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { HistoryRecord } from '../../core/history/types.ts';
 
@@ -17,6 +19,10 @@ export interface PgCanSinkOptions {
   connectTimeoutMs?: number;
   /** Idle-connection errors (the server restarting): reported, never thrown. */
   onError?: (message: string) => void;
+  /** Byte limits on what the server sends (adapters/postgres/guard.ts); defaults 1 MiB a message, 64 MiB a result. */
+  limits?: Partial<PgByteLimits>;
+  /** A limit was passed: the connection was closed and the query failed with `err`. */
+  onLimit?: PgGuardOptions['onLimit'];
 }
 
 /** Where a connection string points, without user or password. */
@@ -91,6 +97,8 @@ export class PgCanSink {
     if (this.#pool) return this.#pool;
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({
+      // Byte limits on every reply, from each connection's first byte (adapters/postgres/guard.ts).
+      Client: guardedClient(pg.Client, { peer: describeDatabase(this.#o.url), limits: this.#o.limits, onLimit: this.#o.onLimit }),
       connectionString: this.#o.url,
       max: 1,
       connectionTimeoutMillis: this.#o.connectTimeoutMs ?? 5000,
