@@ -12,7 +12,11 @@ export async function createModbusClient(options: ModbusLinkOptions & { backend?
   if (options.transport === 'tcp' || backend === 'serialport') return serialport(options, clock);
   const ffiError = await (await import('../ffi/libc.ts')).libcLoadError();
   if (ffiError === undefined) {
-    const [{ RtuModbusClient }, { FfiSerialPort }] = await Promise.all([import('./rtu-client.ts'), import('../serial/ffi-serial.ts')]);
+    const [{ RtuModbusClient }, { FfiSerialPort }, { POLL_INTERVAL_MS }] = await Promise.all([
+      import('./rtu-client.ts'),
+      import('../serial/ffi-serial.ts'),
+      import('../ffi/poller.ts'),
+    ]);
     return new RtuModbusClient({
       path: options.path!,
       baudRate: options.baudRate ?? 9600,
@@ -21,6 +25,7 @@ export async function createModbusClient(options: ModbusLinkOptions & { backend?
       stopBits: options.stopBits ?? 1,
       timeoutMs: options.timeoutMs ?? 1000,
       onReplyLimit: options.onReplyLimit,
+      rxLatencyMs: POLL_INTERVAL_MS,
       openLine: (path, line, onLost) => FfiSerialPort.open(path, line, onLost),
     }, clock);
   }

@@ -30,6 +30,12 @@ export interface RtuClientOptions extends RtuLineOptions {
   /** Deadline of each reply, counted from the end of the request's transmission. */
   timeoutMs: number;
   openLine: OpenRtuLine;
+  /**
+   * How late the line may hand over bytes the kernel already holds (the FFI line's poll period, 5 ms),
+   * added to the silence before each request so a late reply still in the kernel's buffer is read,
+   * and dropped, before the next request goes out. Default 0.
+   */
+  rxLatencyMs?: number;
   /** Called once per reply refused for its size (the `fieldgate_peer_reply_oversize_total` counter). */
   onReplyLimit?: () => void;
 }
@@ -75,7 +81,7 @@ export class RtuModbusClient implements ModbusClient {
     this.#o = options;
     this.#clock = clock;
     this.#charMs = charMs(options);
-    this.#silenceMs = silenceMs(options);
+    this.#silenceMs = silenceMs(options) + (options.rxLatencyMs ?? 0);
     this.description = `rtu ${options.path}@${options.baudRate}`;
   }
 
@@ -201,7 +207,7 @@ export class RtuModbusClient implements ModbusClient {
     else p.resolve(data);
   }
 
-  /** Waits for 3.5 characters of silence, so a late reply still arriving is over before we ask again. */
+  /** Waits for 3.5 characters of silence (plus the line's latency), so a late reply still arriving is over before we ask again. */
   async #quiet(what: string): Promise<void> {
     const start = this.#clock.monotonic();
     for (;;) {

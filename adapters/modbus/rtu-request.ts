@@ -35,6 +35,7 @@ function checkCount(count: number, max: number, what: string): void {
 /** FC1/2 (max 2000 bits) or FC3/4 (max 125 registers). */
 export function readRequest(unit: number, fc: 1 | 2 | 3 | 4, address: number, count: number): RtuRequest {
   checkCount(count, fc <= 2 ? 2000 : 125, fc <= 2 ? 'bits' : 'registers');
+  if (unit === 0) throw new RangeError('modbus rtu: unit 0 is the broadcast address, which takes writes only (no slave answers it)');
   return request(unit, fc, address, count, u16(count));
 }
 

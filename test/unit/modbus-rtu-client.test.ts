@@ -32,7 +32,7 @@ class MemoryLine implements RtuLine {
 
 const frame = (unit: number, pdu: number[]) => [...encodeRtuFrame(unit, Uint8Array.from(pdu))];
 
-function setup(options: { timeoutMs?: number; baudRate?: number } = {}) {
+function setup(options: { timeoutMs?: number; baudRate?: number; rxLatencyMs?: number } = {}) {
   const clock = new FakeClock();
   const lines: MemoryLine[] = [];
   const lost: Array<(err: Error) => void> = [];
@@ -45,6 +45,7 @@ function setup(options: { timeoutMs?: number; baudRate?: number } = {}) {
     stopBits: 1,
     timeoutMs: options.timeoutMs ?? 500,
     onReplyLimit: () => limits++,
+    rxLatencyMs: options.rxLatencyMs,
     openLine: (_path, _o, onLost) => {
       const line = new MemoryLine();
       lines.push(line);
@@ -171,6 +172,20 @@ test('a request waits for 3.5 characters of silence after the last byte heard', 
   await client.close();
 });
 
+test('the line\'s read latency is added to the silence: a late reply still in the kernel\'s buffer is heard first', async () => {
+  const { clock, client, line, sent } = setup({ baudRate: 38400, rxLatencyMs: 5 });
+  await client.connect();
+  line().deliver(frame(1, [3, 2, 0, 99])); // the end of an answer given up on
+  const read = client.readRegisters('holding', 1, 0, 1);
+  await clock.advance(1.75);
+  assert.equal(line().sent.length, 0, 'not after 3.5 characters alone');
+  await clock.advance(5);
+  await sent(1);
+  line().deliver(frame(1, [3, 2, 0, 5]));
+  assert.deepEqual(await read, [5]);
+  await client.close();
+});
+
 test('a stray frame of another unit before the reply is skipped; bytes over 256 are refused and counted', async () => {
   const { clock, client, line, sent, limits } = setup();
   const read = client.readRegisters('holding', 1, 0, 1);
@@ -213,6 +228,7 @@ test('bad arguments are refused before anything is sent; a broadcast write resol
   const { clock, client, line, sent } = setup();
   await assert.rejects(client.readRegisters('holding', 1, 0, 126), /modbus rtu \/dev\/ttyMEM0@9600: reading HR 0\.\.125 from unit 1: 126 registers is outside 1\.\.125/);
   await assert.rejects(client.writeRegisters(1, 0, [70000]), /register value 70000 is outside 0\.\.65535/);
+  await assert.rejects(client.readRegisters('holding', 0, 0, 1), /unit 0 is the broadcast address, which takes writes only/);
   const broadcast = client.writeRegisters(0, 3, [1]);
   await sent(1);
   await clock.advance(20);
