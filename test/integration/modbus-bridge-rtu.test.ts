@@ -23,7 +23,7 @@ describe('modbus-bridge over RTU against pymodbus', { skip }, () => {
     slave = await startPymodbusRtuSlave(19200);
     const { manifest } = parseManifest(JSON.stringify({
       name: 'modbus-rtu-test',
-      adapters: [{ id: 'meter', kind: 'modbus', driver: 'real', options: { transport: 'rtu', path: slave.masterPath, baudRate: 19200, parity: 'none', timeoutMs: 1000 } }],
+      adapters: [{ id: 'meter', kind: 'modbus', driver: 'real', options: { transport: 'rtu', backend: 'auto', path: slave.masterPath, baudRate: 19200, parity: 'none', timeoutMs: 1000 } }],
       plugins: [{
         id: 'bridge',
         use: 'modbus-bridge',
