@@ -6,6 +6,7 @@ import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { RequestQueue } from './queue.ts';
 import { parseReply, readRequest, replyLength, RTU_MAX_ADU, type RtuRequest, writeCoilsRequest, writeRegistersRequest } from './rtu-request.ts';
+import { rtuCrcOk } from './server/rtu.ts';
 import { type BitTable, describeRange, type ModbusClient, ModbusExceptionError, ModbusLinkError, type RegisterTable } from './types.ts';
 
 export interface RtuLineOptions {
@@ -169,24 +170,21 @@ export class RtuModbusClient implements ModbusClient {
     this.#scan(p);
   }
 
-  /** Takes frames off the front of the reply buffer until one settles the request or more bytes are needed. */
+  /**
+   * Finds our reply in what arrived: a frame that starts with our unit at the front (taken whatever
+   * its CRC, so a corrupted reply is reported as such), or further in with a good CRC — after noise
+   * (RS-485 transceivers often emit a stray byte when they turn around) or another station's frame.
+   */
   #scan(p: Pending): void {
-    while (this.#pending === p) {
-      const len = replyLength(p.buf);
-      if (len === null) {
-        if (p.buf.length >= 2) this.#bad(p, `reply with function ${p.buf[1]}`);
-        return;
-      }
-      if (p.buf.length < len) return;
-      const frame = p.buf.subarray(0, len);
-      const reply = parseReply(p.req, frame);
-      if (reply.kind === 'invalid' && frame[0] !== p.req.unit && reply.reason.startsWith('reply from unit')) {
-        // A whole, CRC-correct frame of another station (or an answer we gave up on): not ours.
-        this.strayBytes += len;
-        p.buf = p.buf.slice(len);
-        continue;
-      }
+    for (let at = 0; at < p.buf.length; at++) {
+      const rest = p.buf.subarray(at);
+      if (rest[0] !== p.req.unit) continue;
+      const len = replyLength(rest);
+      if (len === null || rest.length < len) continue;
+      const frame = rest.subarray(0, len);
+      if (at > 0 && !rtuCrcOk(frame)) continue;
       this.strayBytes += p.buf.length - len;
+      const reply = parseReply(p.req, frame);
       if (reply.kind === 'exception') this.#settle(new ModbusExceptionError(this.description, p.what, reply.code));
       else if (reply.kind === 'invalid') this.#bad(p, reply.reason);
       else this.#settle(null, reply);

@@ -186,15 +186,23 @@ test('the line\'s read latency is added to the silence: a late reply still in th
   await client.close();
 });
 
-test('a stray frame of another unit before the reply is skipped; bytes over 256 are refused and counted', async () => {
+test('a stray frame of another unit or a noise byte before the reply is skipped; bytes over 256 are refused and counted', async () => {
   const { clock, client, line, sent, limits } = setup();
   const read = client.readRegisters('holding', 1, 0, 1);
   await sent(1);
   line().deliver(frame(9, [3, 2, 0, 7]), frame(1, [3, 2, 0, 8]));
   assert.deepEqual(await read, [8]);
+  assert.equal(client.strayBytes, 7);
+  await clock.advance(5);
+  const afterNoise = client.readRegisters('holding', 1, 0, 2);
+  await sent(2);
+  line().deliver([0x00], frame(1, [3, 4, 0, 1, 0, 1]).slice(0, 4)); // a turnaround glitch, then the reply in two pieces
+  line().deliver(frame(1, [3, 4, 0, 1, 0, 1]).slice(4));
+  assert.deepEqual(await afterNoise, [1, 1]);
+  assert.equal(client.strayBytes, 8);
   await clock.advance(5);
   const big = client.readRegisters('holding', 1, 0, 125);
-  await sent(2);
+  await sent(3);
   line().deliver([1, 3, 250], new Uint8Array(300));
   await assert.rejects(big, /reply over the 256-byte RTU frame limit \(303 bytes read\) when reading HR 0\.\.124 from unit 1/);
   assert.equal(limits(), 1);
