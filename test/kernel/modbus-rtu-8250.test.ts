@@ -10,6 +10,7 @@ import { isDeno } from '../../core/runtime-info.ts';
 import { encodeRtuFrame } from '../../adapters/modbus/server/rtu.ts';
 import { FfiSerialPort } from '../../adapters/serial/ffi-serial.ts';
 import { systemClock } from '../../core/clock.ts';
+import { createModbusClient } from '../../adapters/modbus/backend.ts';
 import { RtuModbusClient } from '../../adapters/modbus/rtu-client.ts';
 import { ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
 import { eventually } from '../helpers/eventually.ts';
@@ -78,10 +79,9 @@ test('RTU over an 8250 pair: the master reads and writes slave 240, foreign unit
 });
 
 test('RTU over an 8250 pair: fieldgate\'s RTU master on the FFI line reads and writes slave 240, foreign units time out', { skip }, async () => {
-  const c = new RtuModbusClient({
-    path: BASE, baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1, timeoutMs: 2000,
-    openLine: (path, o, onLost) => FfiSerialPort.open(path, o, onLost),
-  }, systemClock);
+  const link = { transport: 'rtu', backend: 'ffi', path: BASE, baudRate: 38400 } as const;
+  const c = await createModbusClient({ ...link, timeoutMs: 2000 }, systemClock);
+  assert.ok(c instanceof RtuModbusClient);
   try {
     await c.writeRegisters(240, 40, [0x0102, 0xfffe]);
     assert.deepEqual(await c.readRegisters('holding', 240, 40, 2), [0x0102, 0xfffe]);
@@ -90,17 +90,13 @@ test('RTU over an 8250 pair: fieldgate\'s RTU master on the FFI line reads and w
     assert.deepEqual(await c.readBits('coil', 240, 2, 3), [true, false, true]);
     await assert.rejects(c.readRegisters('holding', 240, 999, 2), (err: unknown) => err instanceof ModbusExceptionError && err.code === 2);
     assert.deepEqual(server!.space.read(240, 'holding', 40, 3), [0x0102, 0xfffe, 9]);
-    const quick = new RtuModbusClient({
-      path: BASE, baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1, timeoutMs: 300,
-      openLine: (path, o, onLost) => FfiSerialPort.open(path, o, onLost),
-    }, systemClock);
-    await c.close();
-    try {
-      await assert.rejects(quick.readRegisters('holding', 17, 0, 1), (err: unknown) => err instanceof ModbusLinkError && err.kind === 'timeout');
-    } finally {
-      await quick.close();
-    }
   } finally {
     await c.close();
+  }
+  const quick = await createModbusClient({ ...link, timeoutMs: 300 }, systemClock);
+  try {
+    await assert.rejects(quick.readRegisters('holding', 17, 0, 1), (err: unknown) => err instanceof ModbusLinkError && err.kind === 'timeout');
+  } finally {
+    await quick.close();
   }
 });
