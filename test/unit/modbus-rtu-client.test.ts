@@ -186,6 +186,21 @@ test('the line\'s read latency is added to the silence: a late reply still in th
   await client.close();
 });
 
+test('a line that never goes quiet fails the request after the timeout, naming why', async () => {
+  const { clock, client, line } = setup({ baudRate: 9600, timeoutMs: 100 });
+  await client.connect();
+  const read = client.readRegisters('holding', 1, 0, 1);
+  let outcome: unknown;
+  read.catch((err: unknown) => (outcome = err));
+  for (let t = 0; t < 120 && outcome === undefined; t++) {
+    line().deliver([0x55]); // another master, or a stuck converter
+    await clock.advance(1);
+  }
+  await assert.rejects(read, /modbus rtu \/dev\/ttyMEM0@9600: the line did not go quiet within 100 ms \(another master, or noise\) before reading HR 0 from unit 1/);
+  assert.equal(line().sent.length, 0, 'nothing sent into the noise');
+  await client.close();
+});
+
 test('a stray frame of another unit or a noise byte before the reply is skipped; bytes over 256 are refused and counted', async () => {
   const { clock, client, line, sent, limits } = setup();
   const read = client.readRegisters('holding', 1, 0, 1);
