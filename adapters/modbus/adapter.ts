@@ -4,8 +4,8 @@
 // the production client.
 import { profileSchema } from '../../sim/profiles/schema.ts';
 import { defineAdapter } from '../../core/plugin.ts';
-import { requireNodeFor } from '../../core/runtime-info.ts';
 import { peerLimitCounter } from '../../core/peer-limits.ts';
+import type { ModbusBackend } from './backend.ts';
 import type { ModbusLinkOptions } from './client.ts';
 import type { ModbusClient } from './types.ts';
 
@@ -24,7 +24,7 @@ export interface ModbusSimOptions {
 }
 
 export type ModbusAdapterOptions = Required<Pick<ModbusLinkOptions, 'transport' | 'port' | 'timeoutMs' | 'baudRate' | 'parity' | 'dataBits' | 'stopBits'>> &
-  Pick<ModbusLinkOptions, 'host' | 'path'> & { sim: ModbusSimOptions };
+  Pick<ModbusLinkOptions, 'host' | 'path'> & { backend?: ModbusBackend; sim: ModbusSimOptions };
 
 export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
   kind: 'modbus',
@@ -33,7 +33,7 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      transport: { enum: ['tcp', 'rtu'], default: 'tcp', description: 'Modbus TCP, or RTU over a serial port (Node only).' },
+      transport: { enum: ['tcp', 'rtu'], default: 'tcp', description: 'Modbus TCP, or RTU over a serial port.' },
       host: { type: 'string', minLength: 1, description: 'TCP: the device address.' },
       port: { type: 'integer', minimum: 1, maximum: 65535, default: 502, description: 'TCP port.' },
       path: { type: 'string', minLength: 1, description: 'RTU: serial device, e.g. /dev/ttyUSB0.' },
@@ -41,6 +41,12 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
       parity: { enum: ['none', 'even', 'odd'], default: 'none' },
       dataBits: { enum: [7, 8], default: 8 },
       stopBits: { enum: [1, 2], default: 1 },
+      backend: {
+        enum: ['auto', 'ffi', 'serialport'],
+        default: 'auto',
+        description: 'RTU only. ffi: fieldgate\'s RTU master on a serial line opened through libc (koffi on Node, Deno.dlopen on Deno; Linux, nothing to compile); ' +
+          'serialport: modbus-serial with the native serialport addon (Node only); auto: ffi where libc loads, else serialport.',
+      },
       timeoutMs: { type: 'integer', minimum: 10, maximum: 60000, default: 1000, description: 'Deadline of each request (and of connecting).' },
       sim: {
         type: 'object',
@@ -69,10 +75,11 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     // Checked here, not in the schema: the simulator needs no address, and the schema cannot see the driver.
     if (options.transport === 'tcp' && !options.host) throw new Error(`modbus adapter "${ctx.id}": options.host is required for transport "tcp"`);
     if (options.transport === 'rtu' && !options.path) throw new Error(`modbus adapter "${ctx.id}": options.path (e.g. /dev/ttyUSB0) is required for transport "rtu"`);
-    if (options.transport === 'rtu') requireNodeFor(`modbus adapter "${ctx.id}" (transport "rtu")`, 'serialport');
-    const { SerialModbusClient } = await import('./client.ts');
+    const { createModbusClient } = await import('./backend.ts');
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new SerialModbusClient({ ...options, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
+    const client = await createModbusClient({ ...options, onReplyLimit: () => limit(ctx.id) }, ctx.clock).catch((err: Error) => {
+      throw new Error(`modbus adapter "${ctx.id}": ${err.message}`, { cause: err });
+    });
     // Not awaited: a device that is down at start must not keep the gateway from starting;
     // the plugins see the link as disconnected and retry.
     void client.connect().catch((err: unknown) => ctx.log.debug(() => `first connect failed: ${String(err)}`));

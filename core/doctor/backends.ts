@@ -72,3 +72,10 @@ export async function checkCanBackend(ctx: DoctorContext, id: string, options: R
   const choice = await choose(`backend ${id}`, `can ${iface}`, String(options.backend ?? 'auto'), 'ffi', 'socketcan', 'raw AF_CAN socket');
   return choice.use === 'addon' ? [choice.row, await checkNativeModule(ctx, `addon ${id}`, 'socketcan')] : [choice.row];
 }
+
+/** Modbus RTU: our master on the FFI serial line, or modbus-serial with the serialport addon. */
+export async function checkModbusBackend(ctx: DoctorContext, id: string, options: Record<string, unknown>): Promise<CheckResult[]> {
+  const path = String(options.path);
+  const choice = await choose(`backend ${id}`, `modbus rtu ${path}`, String(options.backend ?? 'auto'), 'ffi', 'serialport', 'termios serial line');
+  return choice.use === 'addon' ? [choice.row, await checkNativeModule(ctx, `addon ${id}`, 'serialport')] : [choice.row];
+}

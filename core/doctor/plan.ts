@@ -1,7 +1,7 @@
 // Which checks a manifest needs: one set per adapter kind on real hardware, plus the TCP endpoints
 // plugins talk to (Odoo, Redis, PostgreSQL URLs), the data dir and the clock.
 import type { AdapterEntry, Manifest } from '../manifest/types.ts';
-import { checkCanBackend, checkGpio } from './backends.ts';
+import { checkCanBackend, checkGpio, checkModbusBackend } from './backends.ts';
 import { checkCan, checkDeviceNode, checkNativeModule, checkReadable, checkTcp, urlEndpoint } from './checks.ts';
 import type { CheckResult, DoctorContext } from './types.ts';
 
@@ -28,7 +28,7 @@ export function adapterChecks(ctx: DoctorContext, entry: AdapterEntry): Check[] 
       if (o.transport === 'rtu') {
         return [
           () => checkDeviceNode(ctx, { check: label('serial'), path: String(o.path), missingFix: SERIAL_FIX }),
-          () => checkNativeModule(ctx, label('addon'), 'serialport'),
+          () => checkModbusBackend(ctx, entry.id, o),
         ];
       }
       return [() => checkTcp(ctx, label('modbus'), String(o.host), Number(o.port ?? 502), `the Modbus TCP server (PLC) at ${String(o.host)}`)];

@@ -1,13 +1,18 @@
 // Modbus RTU over a real 8250 UART pair in the QEMU guest (ttyS1 and ttyS2, joined by scripts/kernel/
 // run.sh): the modbus-server plugin (the Neasmart gateway's slave 240) on one end — serialport on Node,
-// the libc FFI serial line on Deno — and on the other modbus-serial as the master (Node) or raw RTU
-// frames through the FFI serial line (both runtimes), through the kernel's tty layer.
+// the libc FFI serial line on Deno — and on the other modbus-serial as the master (Node), fieldgate's
+// own RTU master on the FFI serial line (both runtimes), or raw RTU frames through the FFI serial line
+// (both runtimes), through the kernel's tty layer.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { isDeno } from '../../core/runtime-info.ts';
 import { encodeRtuFrame } from '../../adapters/modbus/server/rtu.ts';
 import { FfiSerialPort } from '../../adapters/serial/ffi-serial.ts';
+import { systemClock } from '../../core/clock.ts';
+import { createModbusClient } from '../../adapters/modbus/backend.ts';
+import { RtuModbusClient } from '../../adapters/modbus/rtu-client.ts';
+import { ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { modbusMaster, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
 import { kernelSkip } from './guest.ts';
@@ -70,5 +75,28 @@ test('RTU over an 8250 pair: the master reads and writes slave 240, foreign unit
     await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
   } finally {
     await new Promise<void>((r) => c.close(() => r()));
+  }
+});
+
+test('RTU over an 8250 pair: fieldgate\'s RTU master on the FFI line reads and writes slave 240, foreign units time out', { skip }, async () => {
+  const link = { transport: 'rtu', backend: 'ffi', path: BASE, baudRate: 38400 } as const;
+  const c = await createModbusClient({ ...link, timeoutMs: 2000 }, systemClock);
+  assert.ok(c instanceof RtuModbusClient);
+  try {
+    await c.writeRegisters(240, 40, [0x0102, 0xfffe]);
+    assert.deepEqual(await c.readRegisters('holding', 240, 40, 2), [0x0102, 0xfffe]);
+    await c.writeRegisters(240, 42, [9]);
+    await c.writeCoils(240, 2, [true, false, true]);
+    assert.deepEqual(await c.readBits('coil', 240, 2, 3), [true, false, true]);
+    await assert.rejects(c.readRegisters('holding', 240, 999, 2), (err: unknown) => err instanceof ModbusExceptionError && err.code === 2);
+    assert.deepEqual(server!.space.read(240, 'holding', 40, 3), [0x0102, 0xfffe, 9]);
+  } finally {
+    await c.close();
+  }
+  const quick = await createModbusClient({ ...link, timeoutMs: 300 }, systemClock);
+  try {
+    await assert.rejects(quick.readRegisters('holding', 17, 0, 1), (err: unknown) => err instanceof ModbusLinkError && err.kind === 'timeout');
+  } finally {
+    await quick.close();
   }
 });
