@@ -48,7 +48,11 @@ export class NeasmartBaseSimulator {
   constructor(options: NeasmartBaseOptions) {
     this.#o = options;
     this.model = new ZonesModel({ zones: options.zones, timeScale: options.timeScale, outside: options.outside });
-    this.#client = new SerialModbusClient({ transport: 'tcp', host: options.host, port: options.port, timeoutMs: options.timeoutMs ?? 1000 }, options.clock);
+    this.#client = this.#newClient();
+  }
+
+  #newClient(): ModbusClient {
+    return new SerialModbusClient({ transport: 'tcp', host: this.#o.host, port: this.#o.port, timeoutMs: this.#o.timeoutMs ?? 1000 }, this.#o.clock);
   }
 
   /**
@@ -59,7 +63,7 @@ export class NeasmartBaseSimulator {
     if (host === this.#o.host && port === this.#o.port) return;
     const old = this.#client;
     this.#o = { ...this.#o, host, port };
-    this.#client = new SerialModbusClient({ transport: 'tcp', host, port, timeoutMs: this.#o.timeoutMs ?? 1000 }, this.#o.clock);
+    this.#client = this.#newClient();
     this.#connected = false;
     await old.close();
   }
@@ -75,12 +79,16 @@ export class NeasmartBaseSimulator {
     this.#schedule(0);
   }
 
+  /** Stops polling and drops the link; `start()` polls again on a new link (a base switched off and on). */
   async stop(): Promise<void> {
     this.#running = false;
     this.#o.clock.clearTimeout(this.#timer);
     this.#broadcastSocket?.destroy();
     this.#broadcastSocket = null;
-    await this.#client.close();
+    const old = this.#client;
+    this.#client = this.#newClient();
+    this.#connected = false;
+    await old.close();
   }
 
   /** Test hook: the zone's sensor reports `raw` (0x7FFF or 0x8116: "invalid") until `repairSensor`. */
