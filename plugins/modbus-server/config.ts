@@ -19,7 +19,7 @@ export interface ModbusServerConfig {
    * converter that forwards the bus master's requests; the allow-list defaults to it.
    */
   tcp: { enabled: boolean; host: string; port: number; allowClients: string[]; converter?: string };
-  rtu: { enabled: boolean; path?: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 };
+  rtu: { enabled: boolean; backend: 'auto' | 'ffi' | 'serialport'; path?: string; baudRate: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 };
   tables: Record<RegisterTableName, number>;
   commandRegisters: CommandRange[];
   persistCommands: boolean;
@@ -64,7 +64,11 @@ export const configSchema: JsonSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        enabled: { type: 'boolean', default: false, description: 'Serve Modbus RTU on a serial line (Node only: uses the native serialport module).' },
+        enabled: { type: 'boolean', default: false, description: 'Serve Modbus RTU on a serial line (Node and Deno; see backend).' },
+        backend: {
+          enum: ['auto', 'ffi', 'serialport'], default: 'auto',
+          description: 'How the serial line is opened: "ffi" through libc (koffi on Node, Deno.dlopen on Deno; no native addon), "serialport" through the native serialport module (Node only), "auto" the first of these that loads.',
+        },
         path: { type: 'string', minLength: 1, description: 'Serial device, e.g. /dev/ttyUSB0 (an RS-485 adapter).' },
         baudRate: { type: 'integer', minimum: 300, maximum: 921600, default: 38400 },
         parity: { enum: ['none', 'even', 'odd'], default: 'none' },
@@ -104,7 +108,7 @@ export function withDefaults(config: Partial<ModbusServerConfig> = {}): ModbusSe
   return {
     units: config.units ?? [240, 241],
     tcp: { enabled: true, host: '127.0.0.1', port: 502, allowClients: [], ...config.tcp },
-    rtu: { enabled: false, baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1, ...config.rtu },
+    rtu: { enabled: false, backend: 'auto', baudRate: 38400, parity: 'none', dataBits: 8, stopBits: 1, ...config.rtu },
     tables: { holding: t.holding ?? 10000, input: t.input ?? 10000, coil: t.coil ?? 10000, discrete: t.discrete ?? 10000 },
     commandRegisters: config.commandRegisters ?? [],
     persistCommands: config.persistCommands ?? false,

@@ -1,6 +1,7 @@
-// Opens the serial line for Modbus RTU: on Node with the native serialport module, on Deno (which
-// refuses that addon) through libc FFI (adapters/serial/ffi-serial.ts). Loaded only when RTU is enabled.
-import { isDeno } from '../../core/runtime-info.ts';
+// Opens the serial line for Modbus RTU: through libc FFI (adapters/serial/ffi-serial.ts: koffi on Node,
+// Deno.dlopen on Deno) where it loads, else with the native serialport module (Node only); `rtu.backend`
+// forces one. The same choice as the Modbus adapter's RTU master. Loaded only when RTU is enabled.
+import { requireNodeFor } from '../../core/runtime-info.ts';
 import type { SerialLink } from '../../adapters/modbus/server/rtu.ts';
 import type { ModbusServerConfig } from './config.ts';
 
@@ -10,13 +11,16 @@ export interface OpenSerial extends SerialLink {
 
 export async function openSerial(id: string, rtu: ModbusServerConfig['rtu'], onLost: (err: Error) => void): Promise<OpenSerial> {
   const where = `modbus-server "${id}": RTU on ${rtu.path}`;
-  if (isDeno) {
+  const ffiError = rtu.backend === 'serialport' ? undefined : await (await import('../../adapters/ffi/libc.ts')).libcLoadError();
+  if (rtu.backend !== 'serialport' && ffiError === undefined) {
     const { FfiSerialPort } = await import('../../adapters/serial/ffi-serial.ts');
     const port = await FfiSerialPort.open(rtu.path!, rtu, (err) => onLost(new Error(`${where}: ${err.message}`, { cause: err }))).catch((err: Error) => {
       throw new Error(`${where}: ${err.message}`, { cause: err });
     });
     return { on: (event, listener) => port.on(event, listener), write: (data) => port.write(data), close: () => port.close() };
   }
+  if (rtu.backend === 'ffi') throw new Error(`${where}: backend "ffi": ${ffiError!.message}`, { cause: ffiError });
+  requireNodeFor(`${where} (backend "serialport")`, 'serialport');
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path: rtu.path!, baudRate: rtu.baudRate, parity: rtu.parity, dataBits: rtu.dataBits, stopBits: rtu.stopBits, autoOpen: false });
   await new Promise<void>((resolve, reject) =>

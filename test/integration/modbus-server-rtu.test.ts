@@ -1,7 +1,8 @@
 // Modbus RTU on a pseudo-terminal pair made by socat (Debian package `socat`): the plugin serves one
-// end through the native serialport module, an independent master (modbus-serial) and raw frames
-// use the other. Node only: serialport is a native addon Deno refuses.
-import { after, before, test } from 'node:test';
+// end, once through each serial backend (libc FFI, the default, and the native serialport module); an
+// independent master (modbus-serial) and raw frames use the other. Node only: the master is
+// modbus-serial on serialport, a native addon Deno refuses (Deno's FFI server: the kernel stage).
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,64 +19,68 @@ const skip = isDeno
   ? 'socat is not installed (Debian: apt-get install socat) — the RTU test needs its pseudo-terminal pair'
   : false;
 
-let tmp: TempDir;
-let socat: ChildProcess | undefined;
-let server: ServerUnderTest | undefined;
-let slavePath = '';
-let masterPath = '';
+for (const backend of ['ffi', 'serialport'] as const) {
+  describe(`modbus-server RTU, serial backend ${backend}`, () => {
+    let tmp: TempDir;
+    let socat: ChildProcess | undefined;
+    let server: ServerUnderTest | undefined;
+    let slavePath = '';
+    let masterPath = '';
 
-before(async () => {
-  if (skip) return;
-  tmp = tempDir('fieldgate-modbus-rtu-');
-  slavePath = join(tmp.root, 'gateway');
-  masterPath = join(tmp.root, 'base');
-  socat = spawn('socat', [`pty,raw,echo=0,link=${slavePath}`, `pty,raw,echo=0,link=${masterPath}`], { stdio: 'ignore' });
-  await waitFor(() => existsSync(slavePath) && existsSync(masterPath), 'socat to create the pty pair');
-  server = await startModbusServer({ dataDir: tmp.dir, config: { tcp: { enabled: false }, rtu: { enabled: true, path: slavePath, baudRate: 38400 } } });
-});
+    before(async () => {
+      if (skip) return;
+      tmp = tempDir('fieldgate-modbus-rtu-');
+      slavePath = join(tmp.root, 'gateway');
+      masterPath = join(tmp.root, 'base');
+      socat = spawn('socat', [`pty,raw,echo=0,link=${slavePath}`, `pty,raw,echo=0,link=${masterPath}`], { stdio: 'ignore' });
+      await waitFor(() => existsSync(slavePath) && existsSync(masterPath), 'socat to create the pty pair');
+      server = await startModbusServer({ dataDir: tmp.dir, config: { tcp: { enabled: false }, rtu: { enabled: true, backend, path: slavePath, baudRate: 38400 } } });
+    });
 
-after(async () => {
-  await server?.stop();
-  if (socat && socat.exitCode === null) {
-    const exited = new Promise((r) => socat!.once('exit', r));
-    socat.kill('SIGTERM');
-    await exited;
-  }
-  tmp?.remove();
-});
+    after(async () => {
+      await server?.stop();
+      if (socat && socat.exitCode === null) {
+        const exited = new Promise((r) => socat!.once('exit', r));
+        socat.kill('SIGTERM');
+        await exited;
+      }
+      tmp?.remove();
+    });
 
-test('RTU: a master reads and writes, foreign units get no answer, a wrong CRC is dropped silently', { skip }, async () => {
-  const c = modbusMaster();
-  await c.connectRTUBuffered(masterPath, { baudRate: 38400 });
-  try {
-    c.setID(240);
-    c.setTimeout(500);
-    await c.writeRegisters(20, [7, 8]);
-    assert.deepEqual((await c.readHoldingRegisters(20, 2)).data, [7, 8]);
-    await c.writeCoil(1, true);
-    assert.equal((await c.readCoils(1, 1)).data[0], true);
-    await assert.rejects(c.readHoldingRegisters(999, 2), (err: { modbusCode?: number }) => err.modbusCode === 2);
-    assert.deepEqual(server!.space.read(240, 'holding', 20, 2), [7, 8]);
+    test(`RTU (${backend}): a master reads and writes, foreign units get no answer, a wrong CRC is dropped silently`, { skip }, async () => {
+      const c = modbusMaster();
+      await c.connectRTUBuffered(masterPath, { baudRate: 38400 });
+      try {
+        c.setID(240);
+        c.setTimeout(500);
+        await c.writeRegisters(20, [7, 8]);
+        assert.deepEqual((await c.readHoldingRegisters(20, 2)).data, [7, 8]);
+        await c.writeCoil(1, true);
+        assert.equal((await c.readCoils(1, 1)).data[0], true);
+        await assert.rejects(c.readHoldingRegisters(999, 2), (err: { modbusCode?: number }) => err.modbusCode === 2);
+        assert.deepEqual(server!.space.read(240, 'holding', 20, 2), [7, 8]);
 
-    c.setID(17);
-    c.setTimeout(200);
-    await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
+        c.setID(17);
+        c.setTimeout(200);
+        await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
 
-    // Raw frames on the master's end: a write with a broken CRC, then a valid read.
-    const port = (c as unknown as { _port: { _client: { write(b: Buffer): void; on(e: 'data', l: (b: Buffer) => void): void; removeListener(e: 'data', l: (b: Buffer) => void): void } } })._port._client;
-    const heard: number[] = [];
-    const listen = (b: Buffer) => heard.push(...b);
-    port.on('data', listen);
-    const bad = Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x06, 0x00, 0x14, 0x00, 0x63)));
-    bad[bad.length - 1] ^= 0x55;
-    port.write(bad);
-    await new Promise((r) => setTimeout(r, 30)); // line silence: the gateway drops the frame
-    port.write(Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x03, 0x00, 0x14, 0x00, 0x01))));
-    await waitFor(() => heard.length >= 7, 'the answer to the valid read', 2000);
-    port.removeListener('data', listen);
-    assert.deepEqual(heard, [...encodeRtuFrame(240, Uint8Array.of(0x03, 0x02, 0x00, 0x07))], 'only the valid frame was answered');
-    assert.deepEqual(server!.space.read(240, 'holding', 20, 1), [7], 'the bad-CRC write changed nothing');
-  } finally {
-    await new Promise<void>((r) => c.close(() => r()));
-  }
-});
+        // Raw frames on the master's end: a write with a broken CRC, then a valid read.
+        const port = (c as unknown as { _port: { _client: { write(b: Buffer): void; on(e: 'data', l: (b: Buffer) => void): void; removeListener(e: 'data', l: (b: Buffer) => void): void } } })._port._client;
+        const heard: number[] = [];
+        const listen = (b: Buffer) => heard.push(...b);
+        port.on('data', listen);
+        const bad = Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x06, 0x00, 0x14, 0x00, 0x63)));
+        bad[bad.length - 1] ^= 0x55;
+        port.write(bad);
+        await new Promise((r) => setTimeout(r, 30)); // line silence: the gateway drops the frame
+        port.write(Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x03, 0x00, 0x14, 0x00, 0x01))));
+        await waitFor(() => heard.length >= 7, 'the answer to the valid read', 2000);
+        port.removeListener('data', listen);
+        assert.deepEqual(heard, [...encodeRtuFrame(240, Uint8Array.of(0x03, 0x02, 0x00, 0x07))], 'only the valid frame was answered');
+        assert.deepEqual(server!.space.read(240, 'holding', 20, 1), [7], 'the bad-CRC write changed nothing');
+      } finally {
+        await new Promise<void>((r) => c.close(() => r()));
+      }
+    });
+  });
+}
