@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeno } from '../../core/runtime-info.ts';
 import { encodeRtuFrame } from '../../adapters/modbus/server/rtu.ts';
-import { modbusMaster, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
+import { modbusMaster, rtuMasterSession, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
 import { tempDir, type TempDir, waitFor } from '../fixtures/store-helpers.ts';
 
 const hasSocat = !isDeno && spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -51,18 +51,7 @@ for (const backend of ['ffi', 'serialport'] as const) {
       const c = modbusMaster();
       await c.connectRTUBuffered(masterPath, { baudRate: 38400 });
       try {
-        c.setID(240);
-        c.setTimeout(500);
-        await c.writeRegisters(20, [7, 8]);
-        assert.deepEqual((await c.readHoldingRegisters(20, 2)).data, [7, 8]);
-        await c.writeCoil(1, true);
-        assert.equal((await c.readCoils(1, 1)).data[0], true);
-        await assert.rejects(c.readHoldingRegisters(999, 2), (err: { modbusCode?: number }) => err.modbusCode === 2);
-        assert.deepEqual(server!.space.read(240, 'holding', 20, 2), [7, 8]);
-
-        c.setID(17);
-        c.setTimeout(200);
-        await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
+        await rtuMasterSession(c, server!, { answerMs: 500, silentMs: 200 });
 
         // Raw frames on the master's end: a write with a broken CRC, then a valid read.
         const port = (c as unknown as { _port: { _client: { write(b: Buffer): void; on(e: 'data', l: (b: Buffer) => void): void; removeListener(e: 'data', l: (b: Buffer) => void): void } } })._port._client;

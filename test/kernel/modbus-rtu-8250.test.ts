@@ -14,7 +14,7 @@ import { createModbusClient } from '../../adapters/modbus/backend.ts';
 import { RtuModbusClient } from '../../adapters/modbus/rtu-client.ts';
 import { ModbusExceptionError, ModbusLinkError } from '../../adapters/modbus/types.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { modbusMaster, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
+import { modbusMaster, rtuMasterSession, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
 import { kernelSkip } from './guest.ts';
 
 const GATEWAY = '/dev/ttyS1';
@@ -62,17 +62,7 @@ test('RTU over an 8250 pair: the master reads and writes slave 240, foreign unit
   const c = modbusMaster();
   await c.connectRTUBuffered(BASE, { baudRate: 38400 });
   try {
-    c.setID(240);
-    c.setTimeout(2000);
-    await c.writeRegisters(20, [7, 8]);
-    assert.deepEqual((await c.readHoldingRegisters(20, 2)).data, [7, 8]);
-    await c.writeCoil(1, true);
-    assert.equal((await c.readCoils(1, 1)).data[0], true);
-    await assert.rejects(c.readHoldingRegisters(999, 2), (err: { modbusCode?: number }) => err.modbusCode === 2);
-    assert.deepEqual(server!.space.read(240, 'holding', 20, 2), [7, 8]);
-    c.setID(17);
-    c.setTimeout(300);
-    await assert.rejects(c.readHoldingRegisters(0, 1), (err: { message?: string }) => /timed out/i.test(err.message ?? ''));
+    await rtuMasterSession(c, server!, { answerMs: 2000, silentMs: 300 });
   } finally {
     await new Promise<void>((r) => c.close(() => r()));
   }
