@@ -18,9 +18,9 @@ import asyncio
 import json
 import struct
 import sys
-import threading
 
 import pymodbus
+from peer_loop import run_with_control
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 
 MAJOR = int(pymodbus.__version__.split(".")[0])
@@ -128,11 +128,7 @@ def main():
         print(json.dumps({"listening": args.port, "pymodbus": pymodbus.__version__}), flush=True)
         await program()
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    threading.Thread(target=control, args=(loop,), daemon=True).start()
-    loop.create_task(serve())
-    loop.run_forever()
+    run_with_control(control, serve)
 
 
 if __name__ == "__main__":

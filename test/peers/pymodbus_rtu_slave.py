@@ -15,9 +15,9 @@ import argparse
 import asyncio
 import json
 import sys
-import threading
 
 import pymodbus
+from peer_loop import run_with_control
 from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
 
 if int(pymodbus.__version__.split(".")[0]) < 3:
@@ -64,11 +64,7 @@ def main():
         print(json.dumps({"serving": args.serial, "pymodbus": pymodbus.__version__}), flush=True)
         await server.serve_forever()
 
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    threading.Thread(target=control, args=(loop,), daemon=True).start()
-    loop.create_task(serve())
-    loop.run_forever()
+    run_with_control(control, serve)
 
 
 if __name__ == "__main__":
