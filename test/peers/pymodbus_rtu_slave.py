@@ -12,7 +12,6 @@ The first line on stdout is {"serving": PATH, "pymodbus": VERSION} once the port
 The process exits when stdin closes, so it never outlives the test.
 """
 import argparse
-import asyncio
 import json
 import sys
 
