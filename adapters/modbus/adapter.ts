@@ -86,10 +86,25 @@ export default defineAdapter<ModbusAdapterOptions, ModbusClient>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
-    const [{ SerialModbusClient }, { startModbusSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/modbus-sim.ts')]);
+    const { startModbusSim } = await import('../../sim/profiles/modbus-sim.ts');
     const device = await startModbusSim(ctx, options.sim);
-    ctx.log.info(`${device.label} listening on ${device.host}:${device.port}`);
     const limit = peerLimitCounter(ctx.metrics);
+    if (options.transport === 'rtu') {
+      // The manifest's RTU master on a simulated line at the manifest's baud rate (on the runtime
+      // clock): the same RTU master as on a device, so framing, silence and timeouts are exercised.
+      const [{ RtuModbusClient }, { serialPair }] = await Promise.all([import('./rtu-client.ts'), import('../../sim/serial-pair.ts')]);
+      const line = { baudRate: options.baudRate, parity: options.parity, dataBits: options.dataBits, stopBits: options.stopBits };
+      const [deviceEnd, gatewayEnd] = serialPair(ctx.clock, line, ['device', 'gateway']);
+      device.serveRtu(deviceEnd, options.baudRate);
+      ctx.log.info(`${device.label} on a simulated RTU line at ${options.baudRate} baud (and on ${device.host}:${device.port})`);
+      const client = new RtuModbusClient({
+        ...line, path: `sim:${ctx.id}`, timeoutMs: options.timeoutMs, onReplyLimit: () => limit(ctx.id),
+        openLine: () => Promise.resolve(gatewayEnd.open()),
+      }, ctx.clock);
+      return { instance: client, close: () => client.close() };
+    }
+    const { SerialModbusClient } = await import('./client.ts');
+    ctx.log.info(`${device.label} listening on ${device.host}:${device.port}`);
     const client = new SerialModbusClient({ ...options, transport: 'tcp', host: device.host, port: device.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock);
     return { instance: client, close: () => client.close() };
   },

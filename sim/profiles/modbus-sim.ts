@@ -2,6 +2,7 @@
 // NJ301), either a generic profile device or a named behaviour (a plant model in code). Both are
 // reachable in the sim world as `sim:<adapter id>`, their fault hooks as `faults:<adapter id>`.
 import type { AdapterContext } from '../../core/plugin.ts';
+import type { SerialLink } from '../../adapters/modbus/server/rtu.ts';
 import type { DeviceFaults } from './faults.ts';
 import { resolveProfile } from './load.ts';
 import type { Profile } from './types.ts';
@@ -22,6 +23,8 @@ export interface StartedModbusSim {
   /** For the log line: `NJ301 (nj301-plant)`, `energy-meter profile`. */
   label: string;
   faults: DeviceFaults;
+  /** Also answers on an RTU line (same memory, same faults; silent while offline). */
+  serveRtu(link: SerialLink, baudRate: number): void;
 }
 
 type NamedBehaviour = (ctx: AdapterContext, sim: ModbusSimSettings, profile: Profile) => Promise<StartedModbusSim>;
@@ -41,7 +44,11 @@ export const MODBUS_BEHAVIOURS: Record<string, NamedBehaviour> = {
       (s) => s.close(),
     );
     await plc.start();
-    return { host: plc.host, port: plc.port, label: `NJ301 simulator (unit ${plc.unit})`, faults: nj301Faults(plc) };
+    const { serveUnitOnRtu } = await import('./modbus-rtu-line.ts');
+    return {
+      host: plc.host, port: plc.port, label: `NJ301 simulator (unit ${plc.unit})`, faults: nj301Faults(plc),
+      serveRtu: (link, baudRate) => void serveUnitOnRtu(plc.server, plc.unit, link, baudRate, ctx.clock),
+    };
   },
 };
 
@@ -62,7 +69,10 @@ export async function startModbusSim(ctx: AdapterContext, sim: ModbusSimSettings
       (d) => d.close(),
     );
     await device.start();
-    started = { host: device.host, port: device.port, label: `"${profile.name}" profile device (unit ${device.unit}, ${profile.points.length} points)`, faults: device.faults };
+    started = {
+      host: device.host, port: device.port, label: `"${profile.name}" profile device (unit ${device.unit}, ${profile.points.length} points)`, faults: device.faults,
+      serveRtu: (link, baudRate) => void device.serveRtu(link, { baudRate }),
+    };
   }
   ctx.world.get(`faults:${ctx.id}`, () => started.faults);
   return started;

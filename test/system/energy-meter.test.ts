@@ -16,7 +16,8 @@ import { eventually } from '../helpers/eventually.ts';
 
 type State = Record<string, number | boolean>;
 
-describe('energy-meter on the profile simulator', () => {
+for (const transport of ['tcp', 'rtu'] as const) {
+describe(`energy-meter on the profile simulator, Modbus ${transport.toUpperCase()}`, () => {
   let runtime: Runtime;
   let api: string;
   const { root, lines } = memoryLog('info');
@@ -28,7 +29,7 @@ describe('energy-meter on the profile simulator', () => {
 
   before(async () => {
     const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
-    const env = { API_PORT: '0', METER_POLL_MS: '100', METER_PROFILE: `${repoRoot}/manifests/energy-meter.profile.json` };
+    const env = { API_PORT: '0', METER_POLL_MS: '100', METER_TRANSPORT: transport, METER_PROFILE: `${repoRoot}/manifests/energy-meter.profile.json` };
     const { manifest } = await loadManifest(`${repoRoot}/manifests/energy-meter.json`, { plugins, adapters, env });
     runtime = await createRuntime({ manifest, plugins, adapters, logRoot: root, dataDir: null, sim: true });
     await runtime.start();
@@ -51,7 +52,8 @@ describe('energy-meter on the profile simulator', () => {
     // The total and the phases may come from two polls a tick apart: within a few percent.
     assert.ok(Math.abs(Number(s.power_total) - phases) / phases < 0.05, `total ${s.power_total} vs phases ${phases}`);
     assert.ok(Number(s.energy_import_kwh) >= 1234.5);
-    assert.ok(lines.some((l) => /"energy-meter" profile device \(unit 1, 14 points\) listening on 127\.0\.0\.1:\d+/.test(String(l.msg))), 'the simulator says what it plays');
+    const where = transport === 'tcp' ? /listening on 127\.0\.0\.1:\d+/ : /on a simulated RTU line at 9600 baud/;
+    assert.ok(lines.some((l) => /"energy-meter" profile device \(unit 1, 14 points\)/.test(String(l.msg)) && where.test(String(l.msg))), 'the simulator says what it plays, and where');
   });
 
   test('values move: the energy counter only rises, voltage and frequency wander', async () => {
@@ -73,3 +75,4 @@ describe('energy-meter on the profile simulator', () => {
     await eventually('meter_connected true again', 15_000, async () => (await state()).meter_connected === true);
   });
 });
+}
