@@ -1,14 +1,13 @@
 // A generic Modbus TCP device played from a profile: the profile's points live in a register bank
 // served by the production server core, move with their behaviours on the injected clock, take
-// writes from the master, and refuse the profile's exception addresses. Faults under `faults`.
+// writes from the master, and refuse the profile's exception addresses. Faults under `faults` (device.ts).
 import type { Clock } from '../../core/clock.ts';
 import { ModbusTcpServer } from '../modbus-server.ts';
 import { ModbusRtuServer, type SerialLink } from '../../adapters/modbus/server/rtu.ts';
 import { ModbusServerException, RegisterBank } from '../register-bank.ts';
 import type { RegisterTableName } from '../../adapters/modbus/register-space.ts';
-import { PointEngine } from './engine.ts';
+import { ProfileDevice } from './device.ts';
 import { decodePoint, encodePoint, wordCount } from './modbus-codec.ts';
-import type { DeviceFaults, FaultState } from './faults.ts';
 import type { ModbusExceptionRule, Profile, ProfilePoint } from './types.ts';
 
 export interface ModbusProfileDeviceOptions {
@@ -42,58 +41,59 @@ class ProfileBank extends RegisterBank {
   }
 }
 
-export class ModbusProfileDevice {
-  readonly profile: Profile;
-  readonly engine: PointEngine;
+export class ModbusProfileDevice extends ProfileDevice {
   readonly bank: ProfileBank;
   readonly server: ModbusTcpServer;
   readonly unit: number;
-  readonly faults: DeviceFaults;
-  readonly #clock: Clock;
   readonly #mapped: ProfilePoint[];
-  #injected = 0;
-  /** Power cycles so far. */
-  restarts = 0;
 
   constructor(options: ModbusProfileDeviceOptions) {
-    this.profile = options.profile;
-    this.#clock = options.clock;
+    super(options.profile, options.clock);
     this.unit = options.unit ?? 1;
     this.bank = new ProfileBank(this.profile.modbus.sizes, this.profile.modbus.exceptions);
     this.#mapped = this.profile.points.filter((p) => p.table !== undefined && p.address !== undefined);
-    this.engine = new PointEngine(this.profile, options.clock);
-    this.engine.onTick = () => this.#publish();
-    this.#publish();
-    this.server = new ModbusTcpServer({
+    const server = this.server = new ModbusTcpServer({
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 0,
       units: new Map([[this.unit, this.bank]]),
       clock: options.clock,
       onWrite: (_unit, table, address, count) => this.#written(table, address, count),
     });
-    this.faults = this.#faultHooks();
-  }
-
-  get host(): string {
-    return this.server.host;
-  }
-
-  get port(): number {
-    return this.server.port;
-  }
-
-  get address(): string {
-    return `${this.server.host}:${this.server.port}`;
-  }
-
-  async start(): Promise<void> {
-    await this.server.start();
-    this.engine.start();
-  }
-
-  async close(): Promise<void> {
-    this.engine.stop();
-    await this.server.stop();
+    this.serve({
+      get host() {
+        return server.host;
+      },
+      get port() {
+        return server.port;
+      },
+      get address() {
+        return `${server.host}:${server.port}`;
+      },
+      get listening() {
+        return server.listening;
+      },
+      start: () => server.start(),
+      stop: () => server.stop(),
+      hang: () => {
+        server.hung = true;
+      },
+      get hung() {
+        return server.hung;
+      },
+      slow: (ms) => {
+        server.responseDelayMs = ms;
+      },
+      get slowMs() {
+        return server.responseDelayMs;
+      },
+      refuse: (code, target) => server.fault({ kind: 'exception', code, address: target.address, fc: target.fc }),
+      calm: () => {
+        server.hung = false;
+        server.responseDelayMs = 0;
+        server.clearFaults();
+      },
+      clearMemory: () => this.bank.clear(),
+    });
   }
 
   /**
@@ -104,17 +104,12 @@ export class ModbusProfileDevice {
     return new ModbusRtuServer({
       link,
       baudRate: options.baudRate ?? 9600,
-      clock: this.#clock,
+      clock: this.clock,
       handle: (unit, pdu) => (this.server.listening && unit === this.unit ? this.server.handle(unit, pdu) : null),
     });
   }
 
-  /** The engineering value of a point as the device holds it now. */
-  value(name: string): number {
-    return this.engine.value(name);
-  }
-
-  #publish(): void {
+  protected publish(): void {
     for (const p of this.#mapped) {
       const words = encodePoint(p, this.engine.value(p.name));
       if (p.table === 'coil' || p.table === 'discrete') this.bank[p.table][p.address!] = words[0];
@@ -130,48 +125,5 @@ export class ModbusProfileDevice {
       const words = Array.from(this.bank[table].subarray(p.address!, p.address! + n));
       this.engine.write(p.name, decodePoint(p, words));
     }
-  }
-
-  #faultHooks(): DeviceFaults {
-    const server = this.server;
-    const calm = () => {
-      server.hung = false;
-      server.responseDelayMs = 0;
-      server.clearFaults();
-      this.#injected = 0;
-    };
-    return {
-      offline: async () => {
-        this.engine.stop();
-        await server.stop();
-      },
-      hang: () => {
-        server.hung = true;
-      },
-      slow: (ms) => {
-        server.responseDelayMs = Math.max(0, ms);
-      },
-      exception: (code, target = {}) => {
-        server.fault({ kind: 'exception', code, address: target.address, fc: target.fc });
-        this.#injected++;
-      },
-      powerCycle: async (options = {}) => {
-        // Off-time counts from the moment power drops, not from when the sockets finished closing.
-        const off = (options.offMs ?? 0) > 0 ? this.#clock.sleep(options.offMs ?? 0) : Promise.resolve();
-        await server.stop();
-        this.engine.stop();
-        await off;
-        calm();
-        this.bank.clear();
-        this.engine.reset(options.memory ?? this.profile.powerCycle.memory);
-        this.restarts++;
-        await this.start();
-      },
-      recover: async () => {
-        calm();
-        await this.start();
-      },
-      state: (): FaultState => ({ offline: !server.listening, hung: server.hung, slowMs: server.responseDelayMs, exceptions: this.#injected }),
-    };
   }
 }

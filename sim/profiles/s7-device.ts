@@ -1,12 +1,11 @@
 // A generic Siemens S7 CPU played from a profile: the points live at their S7 addresses in the
 // simulator's memory (DBs sized to hold them), move with their behaviours on the injected clock and
-// take the client's writes, served by the wire-level S7 simulator. Faults under `faults`.
+// take the client's writes, served by the wire-level S7 simulator. Faults under `faults` (device.ts).
 import type { Clock } from '../../core/clock.ts';
 import { parseS7Address } from '../../adapters/s7/address.ts';
 import type { S7Address, S7Value } from '../../adapters/s7/types.ts';
 import { S7Server } from '../s7-server.ts';
-import { PointEngine } from './engine.ts';
-import type { DeviceFaults } from './faults.ts';
+import { ProfileDevice } from './device.ts';
 import type { Profile, ProfilePoint } from './types.ts';
 
 export interface S7ProfileDeviceOptions {
@@ -26,20 +25,13 @@ interface Placed {
 
 const BYTES: Record<string, number> = { REAL: 4, DINT: 4, DWORD: 4, INT: 2, WORD: 2 };
 
-export class S7ProfileDevice {
-  readonly profile: Profile;
-  readonly engine: PointEngine;
+export class S7ProfileDevice extends ProfileDevice {
   readonly server: S7Server;
-  readonly faults: DeviceFaults;
-  readonly #clock: Clock;
   readonly #placed: Placed[];
   readonly #dbs: Record<number, number>;
-  #injected = 0;
-  restarts = 0;
 
   constructor(options: S7ProfileDeviceOptions) {
-    this.profile = options.profile;
-    this.#clock = options.clock;
+    super(options.profile, options.clock);
     this.#placed = this.profile.points.filter((p) => p.s7 !== undefined).map((point) => ({ point, address: parseS7Address(point.s7!), last: 0 }));
     const dbs: Record<number, number> = Object.fromEntries(Object.entries(this.profile.s7.dbs).map(([k, v]) => [Number(k), v]));
     for (const { address: a } of this.#placed) {
@@ -47,40 +39,49 @@ export class S7ProfileDevice {
     }
     if (Object.keys(dbs).length === 0) dbs[1] = 256;
     this.#dbs = dbs;
-    this.server = new S7Server({ port: options.port ?? 0, rack: options.rack, slot: options.slot, clock: options.clock, dbs, onWrite: () => this.#written() });
-    this.engine = new PointEngine(this.profile, options.clock);
-    this.engine.onTick = () => this.#publish();
-    this.#publish();
-    this.faults = this.#faultHooks();
+    const server = this.server = new S7Server({ port: options.port ?? 0, rack: options.rack, slot: options.slot, clock: options.clock, dbs, onWrite: () => this.#written() });
+    let hung = false;
+    this.serve({
+      get host() {
+        return server.host;
+      },
+      get port() {
+        return server.port;
+      },
+      get address() {
+        return server.address;
+      },
+      get listening() {
+        return server.listening;
+      },
+      start: () => server.start(),
+      stop: () => server.stop(),
+      hang: () => {
+        hung = true;
+        server.fault({ kind: 'timeout' });
+      },
+      get hung() {
+        return hung;
+      },
+      slow: (ms) => {
+        server.responseDelayMs = ms;
+      },
+      get slowMs() {
+        return server.responseDelayMs;
+      },
+      // S7 has no exception per request: every item of the next jobs answers this return code
+      // (0x05 invalid address, 0x0a object does not exist, 0x03 access denied).
+      refuse: (code) => server.fault({ kind: 'refuse', code }),
+      calm: () => {
+        hung = false;
+        server.responseDelayMs = 0;
+        server.clearFaults();
+      },
+      clearMemory: () => this.#zeroMemory(),
+    });
   }
 
-  get host(): string {
-    return this.server.host;
-  }
-
-  get port(): number {
-    return this.server.port;
-  }
-
-  get address(): string {
-    return this.server.address;
-  }
-
-  async start(): Promise<void> {
-    await this.server.start();
-    this.engine.start();
-  }
-
-  async close(): Promise<void> {
-    this.engine.stop();
-    await this.server.stop();
-  }
-
-  value(name: string): number {
-    return this.engine.value(name);
-  }
-
-  #publish(): void {
+  protected publish(): void {
     for (const p of this.#placed) {
       const v = this.engine.value(p.point.name);
       p.last = p.address.type === 'X' ? v !== 0 : p.address.type === 'REAL' ? v : Math.round(v);
@@ -107,51 +108,5 @@ export class S7ProfileDevice {
       const bytes = this.server.memory.region(area, 0, 0, 256, true);
       if (typeof bytes !== 'number') bytes.fill(0);
     }
-  }
-
-  #faultHooks(): DeviceFaults {
-    const server = this.server;
-    let hung = false;
-    const calm = () => {
-      hung = false;
-      server.responseDelayMs = 0;
-      server.clearFaults();
-      this.#injected = 0;
-    };
-    return {
-      offline: async () => {
-        this.engine.stop();
-        await server.stop();
-      },
-      hang: () => {
-        hung = true;
-        server.fault({ kind: 'timeout' });
-      },
-      slow: (ms) => {
-        server.responseDelayMs = Math.max(0, ms);
-      },
-      // S7 has no exception per request: every item of the next jobs answers this return code
-      // (0x05 invalid address, 0x0a object does not exist, 0x03 access denied).
-      exception: (code) => {
-        server.fault({ kind: 'refuse', code });
-        this.#injected++;
-      },
-      powerCycle: async (options = {}) => {
-        const off = (options.offMs ?? 0) > 0 ? this.#clock.sleep(options.offMs ?? 0) : Promise.resolve();
-        this.engine.stop();
-        await server.stop();
-        await off;
-        calm();
-        this.#zeroMemory();
-        this.engine.reset(options.memory ?? this.profile.powerCycle.memory);
-        this.restarts++;
-        await this.start();
-      },
-      recover: async () => {
-        calm();
-        await this.start();
-      },
-      state: () => ({ offline: !server.listening, hung, slowMs: server.responseDelayMs, exceptions: this.#injected }),
-    };
   }
 }
