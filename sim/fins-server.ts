@@ -40,6 +40,8 @@ export interface FinsServerOptions {
   node?: number;
   clock?: Clock;
   keepRequests?: number;
+  /** Called after every write from a client or `write` (not `poke`), with the words it touched. */
+  onWrite?: (area: FinsArea, address: number, count: number) => void;
 }
 
 export class FinsServer {
@@ -52,6 +54,7 @@ export class FinsServer {
   responseDelayMs = 0;
   readonly #host: string;
   readonly #keep: number;
+  readonly #onWrite: FinsServerOptions['onWrite'];
   protected readonly clock: Clock;
   readonly #memory = new Map<FinsArea, Uint16Array>(
     (Object.keys(CJ2M_AREA_WORDS) as FinsArea[]).map((a) => [a, new Uint16Array(CJ2M_AREA_WORDS[a])]),
@@ -68,6 +71,7 @@ export class FinsServer {
     this.#port = options.port ?? 0;
     this.#host = options.host ?? '127.0.0.1';
     this.#keep = options.keepRequests ?? 1000;
+    this.#onWrite = options.onWrite;
   }
 
   get host(): string {
@@ -149,6 +153,11 @@ export class FinsServer {
     this.afterWrite(area, address, values.length);
   }
 
+  /** Puts words into memory as the CPU's own program does: no `afterWrite`, the program does not react to itself. */
+  poke(area: FinsArea, address: number, values: readonly number[]): void {
+    this.#memory.get(area)!.set(values, address);
+  }
+
   /** Power loss: every area back to zero (no battery-backed memory). */
   clearMemory(): void {
     for (const words of this.#memory.values()) words.fill(0);
@@ -160,7 +169,9 @@ export class FinsServer {
   }
 
   /** Called after every write (FINS or `write`) with the words it touched. */
-  protected afterWrite(_area: FinsArea, _address: number, _count: number): void {}
+  protected afterWrite(area: FinsArea, address: number, count: number): void {
+    this.#onWrite?.(area, address, count);
+  }
 
   /** Called after RUN or STOP changed the mode. */
   protected modeChanged(_previous: FinsServer['mode']): void {}

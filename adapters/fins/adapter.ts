@@ -1,8 +1,9 @@
 // Adapter kind `fins`: one FINS/UDP link to an Omron CPU (the odoo-batching mixing CJ2M). The
-// simulator is a CJ2M on loopback, and the adapter hands back the real client connected to it,
-// so the code under test is the production client.
+// simulator is a CJ2M on loopback (or the device a FINS profile describes), and the adapter hands back
+// the real client connected to it, so the code under test is the production client.
 import { peerLimitCounter } from '../../core/peer-limits.ts';
 import { defineAdapter } from '../../core/plugin.ts';
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import type { FinsLinkOptions } from './client.ts';
 import type { FinsClient } from './types.ts';
 
@@ -13,6 +14,8 @@ export interface FinsSimOptions {
   timeScale: number;
   /** Mixing time of one batch, process milliseconds. */
   mixingMs: number;
+  /** A device profile (built-in name, file path or inline, protocol "fins") played instead of the CJ2M. */
+  profile?: string | Record<string, unknown>;
 }
 
 export type FinsAdapterOptions = Required<Omit<FinsLinkOptions, 'host'>> & { host?: string; sim: FinsSimOptions };
@@ -40,11 +43,19 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
         type: 'object',
         additionalProperties: false,
         default: {},
-        description: 'The bundled CJ2M simulator (driver "sim").',
+        description: 'The bundled simulator (driver "sim"): the mixing line\'s CJ2M, or a device profile.',
         properties: {
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 0, description: 'Loopback port; 0 = any free port.' },
           timeScale: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Process seconds per clock second.' },
           mixingMs: { type: 'integer', minimum: 0, default: 60000, description: 'Mixing time of one batch (process ms).' },
+          profile: {
+            // Inline profiles are checked by `fieldgate validate`; names and files when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
+            description: 'Play this device profile (protocol "fins": points at Omron addresses such as D100, W3.04) instead of the mixing line\'s CJ2M ' +
+              '(the built-in "cj2m-mixing"): a built-in name, a path to a profile JSON file (relative to the working directory) or an inline profile; see docs/simulators.md.',
+          },
         },
       },
     },
@@ -57,14 +68,9 @@ export default defineAdapter<FinsAdapterOptions, FinsClient>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
-    const [{ UdpFinsClient }, { Cj2mSimulator }] = await Promise.all([import('./client.ts'), import('../../sim/cj2m.ts')]);
-    const plc = ctx.world.get(
-      `sim:${ctx.id}`,
-      () => new Cj2mSimulator({ clock: ctx.clock, port: options.sim.port, node: options.plcNode, timeScale: options.sim.timeScale, mixingMs: options.sim.mixingMs }),
-      (s) => s.close(),
-    );
-    await plc.start();
-    ctx.log.info(`CJ2M simulator listening on ${plc.address} (node ${plc.node})`);
+    const [{ UdpFinsClient }, { startFinsSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/fins-sim.ts')]);
+    const plc = await startFinsSim(ctx, { ...options.sim, node: options.plcNode });
+    ctx.log.info(`${plc.label} listening on ${plc.address}`);
     const limit = peerLimitCounter(ctx.metrics);
     const client = new UdpFinsClient({ ...options, host: plc.host, port: plc.port, onReplyLimit: () => limit(ctx.id) }, ctx.clock, (m) => ctx.log.warn(m));
     return { instance: client, close: () => client.close() };

@@ -10,8 +10,10 @@ export interface FaultState {
 }
 
 export interface ExceptionTarget {
-  /** Modbus: requests whose range includes this address (any address when absent). */
+  /** Modbus, FINS: requests whose range includes this address (any address when absent). */
   address?: number;
+  /** FINS: only this memory area (DM, CIO, W, H, A). */
+  area?: 'DM' | 'CIO' | 'W' | 'H' | 'A';
   /** Modbus: only this function code. */
   fc?: number;
   /** HTTP: only requests to this path (any when absent). */
@@ -30,7 +32,7 @@ export interface DeviceFaults {
    * (`memory`, default the profile's `powerCycle.memory`). Clears hang, slow and injected exceptions.
    */
   powerCycle(options?: { offMs?: number; memory?: 'initial' | 'zero' }): Promise<void>;
-  /** Answers matching requests with `code`: a Modbus exception code, or an HTTP status (400..599). */
+  /** Answers matching requests with `code`: a Modbus exception code, an HTTP status (400..599), an S7 return code, a FINS end code. */
   exception(code: number, target?: ExceptionTarget): void;
   /** Back to normal: online, answering promptly, injected exceptions cleared. Memory is kept. */
   recover(): Promise<void>;

@@ -9,6 +9,8 @@ import { compileExpression, ExpressionError } from './expression.ts';
 import type { Profile, ProfilePoint } from './types.ts';
 import { BUILTIN_PROFILES } from './builtin.ts';
 import { parseS7Address } from '../../adapters/s7/address.ts';
+import { parseFinsAddress } from '../../adapters/fins/address.ts';
+import { CJ2M_AREA_WORDS } from '../fins-server.ts';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -95,11 +97,17 @@ function crossCheck(p: Profile): string[] {
     if (names.has(pt.name) || pt.name === 't') out.push(`${at}.name: "${pt.name}" is ${pt.name === 't' ? 'reserved for the time' : 'already used'}`);
     names.add(pt.name);
     if (p.protocol === 'modbus') out.push(...modbusPoint(p, pt, at, used));
-    else if (pt.table !== undefined || pt.address !== undefined || pt.wordOrder !== 'big' || pt.scale !== 1) out.push(`${at}: table, address, wordOrder and scale are for Modbus points`);
+    else if (pt.table !== undefined || pt.address !== undefined) out.push(`${at}: table and address are for Modbus points`);
+    else if (p.protocol !== 'fins' && (pt.wordOrder !== 'big' || pt.scale !== 1)) out.push(`${at}: wordOrder and scale are for Modbus and FINS points`);
     if (p.protocol !== 'http' && (pt.field !== undefined || pt.writable !== undefined)) out.push(`${at}: field and writable are for HTTP points`);
     if (p.protocol === 's7') out.push(...s7Point(pt, at, used));
     else if (pt.s7 !== undefined) out.push(`${at}.s7: an S7 address in a ${p.protocol} profile`);
+    if (p.protocol === 'fins') out.push(...finsPoint(pt, at, used));
+    else if (pt.fins !== undefined) out.push(`${at}.fins: a FINS address in a ${p.protocol} profile`);
+    if (p.protocol === 'can' && pt.type !== undefined) out.push(`${at}.type: a CAN signal's encoding is in the DBC`);
+    if (p.protocol !== 'can' && pt.signal !== undefined) out.push(`${at}.signal: a CAN signal in a ${p.protocol} profile`);
   });
+  if (p.protocol === 'can' && !p.behaviour && !p.can.dbc) out.push('can.dbc: a CAN profile names the DBC it plays');
   p.points.forEach((pt, i) => {
     const b = pt.behaviour;
     const at = `points[${i}].behaviour`;
@@ -138,6 +146,30 @@ function modbusPoint(p: Profile, pt: ProfilePoint, at: string, used: Map<string,
     const key = `${pt.table}:${a}`;
     const other = used.get(key);
     if (other) return [`${at}.address: ${pt.table} ${a} is already used by ${other}`];
+    used.set(key, `${at} (${pt.name})`);
+  }
+  return [];
+}
+
+function finsPoint(pt: ProfilePoint, at: string, used: Map<string, string>): string[] {
+  if (pt.fins === undefined) return pt.type === undefined ? [] : [`${at}.type: an internal point (no fins address) has no type`];
+  let a;
+  try {
+    a = parseFinsAddress(pt.fins);
+  } catch (err) {
+    return [`${at}.fins: ${(err as Error).message}`];
+  }
+  const bit = a.bit !== undefined;
+  pt.type ??= bit ? 'bool' : 'uint16';
+  if (bit !== (pt.type === 'bool')) return [`${at}.type: ${bit ? `${pt.fins} is a bit; its type is bool` : `bool is for bit addresses (${pt.fins}.00), not words`}`];
+  const words = WORDS[pt.type];
+  const size = CJ2M_AREA_WORDS[a.area];
+  if (a.address + words > size) return [`${at}.fins: ${pt.fins}${words > 1 ? ` (${words} words)` : ''} is past the end of ${a.area} (${size} words on a CJ2M)`];
+  for (let w = a.address; w < a.address + words; w++) {
+    const whole = `fins:${a.area}:${w}`;
+    const key = bit ? `${whole}.${a.bit}` : whole;
+    const other = used.get(key) ?? (bit ? used.get(whole) : [...used.entries()].find(([k]) => k.startsWith(`${whole}.`))?.[1]);
+    if (other) return [`${at}.fins: ${pt.fins} overlaps ${other}`];
     used.set(key, `${at} (${pt.name})`);
   }
   return [];

@@ -1,5 +1,6 @@
 // The JSON Schema of a device profile (sim/profiles/types.ts); defaults fill in what a profile leaves out.
 import type { JsonSchema } from '../../core/schema.ts';
+import { FINS_ADDRESS_PATTERN } from '../../adapters/fins/address.ts';
 
 const NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
 
@@ -44,6 +45,8 @@ const pointSchema: JsonSchema = {
     field: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$', description: 'HTTP: dotted path in the JSON document.' },
     writable: { type: 'boolean', description: 'HTTP: whether a POST may set it (default: echo points only).' },
     s7: { type: 'string', minLength: 2, description: 'S7: address in S7 syntax (DB1,REAL0, I0.0, MW4); its type gives the encoding.' },
+    fins: { type: 'string', pattern: FINS_ADDRESS_PATTERN, description: 'FINS: Omron address (D100, DM100, CIO10, W3, H5, A500; bits W3.04); type, wordOrder and scale as for Modbus.' },
+    signal: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?$', description: 'CAN: the DBC signal this point drives, Message.Signal (or Signal when unique).' },
   },
 };
 
@@ -55,7 +58,7 @@ export const profileSchema: JsonSchema = {
     $schema: { type: 'string' },
     name: { type: 'string', minLength: 1 },
     description: { type: 'string' },
-    protocol: { enum: ['modbus', 'http', 's7'] },
+    protocol: { enum: ['modbus', 'http', 's7', 'fins', 'can'] },
     behaviour: { type: 'string', minLength: 1, description: 'A named behaviour (plant model in code) instead of points.' },
     options: { type: 'object', description: 'Options of the named behaviour.' },
     tickMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 100 },
@@ -104,6 +107,35 @@ export const profileSchema: JsonSchema = {
           type: 'object', default: {}, additionalProperties: false,
           patternProperties: { '^[0-9]+$': { type: 'integer', minimum: 1, maximum: 65536 } },
           description: 'Data blocks by number with their size in bytes; grown to hold every point.',
+        },
+      },
+    },
+    can: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        dbc: { type: 'string', default: '', description: 'The DBC file the device plays (required for protocol "can"); relative paths start at the working directory, then the fieldgate install.' },
+        defaultCycleMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 1000, description: 'Period of messages with no cycle time here or in the DBC; 0 = not sent.' },
+        messages: {
+          type: 'object', default: {},
+          description: 'Settings by message name; messages not named keep their DBC cycle time.',
+          additionalProperties: {
+            type: 'object', additionalProperties: false,
+            properties: {
+              cycleMs: { type: 'integer', minimum: 0, maximum: 3600000, description: 'Period in ms (default GenMsgCycleTime); 0 = not sent.' },
+              silent: { type: 'boolean', default: false, description: 'Never sent: the box is unplugged.' },
+              faults: {
+                type: 'array', default: [], maxItems: 64,
+                items: {
+                  type: 'object', additionalProperties: false, required: ['kind', 'atS'],
+                  properties: {
+                    kind: { enum: ['silent', 'bus-off'], description: 'silent: the message stops (box offline); bus-off: the box drives the bus into bus-off.' },
+                    atS: { type: 'number', minimum: 0, description: 'Seconds after power-on.' },
+                    forS: { type: 'number', exclusiveMinimum: 0, description: 'How long; absent = until a power cycle or recover.' },
+                  },
+                },
+              },
+            },
+          },
         },
       },
     },

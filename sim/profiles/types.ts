@@ -1,4 +1,4 @@
-// A device profile: the declarative description a generic simulator (Modbus, HTTP JSON) plays —
+// A device profile: the declarative description a generic simulator (Modbus, HTTP JSON, S7, FINS, CAN) plays —
 // its points with initial values and behaviours, its standing faults, and what a power cycle keeps.
 
 export type PointType = 'bool' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32';
@@ -39,6 +39,27 @@ export interface ProfilePoint {
   writable?: boolean;
   /** S7: the address in S7 syntax (`DB1,REAL0`, `I0.0`, `MW4`); its type gives the encoding. */
   s7?: string;
+  /** FINS: the Omron address (`D100`, `CIO10`, `W3.04`); `type`, `wordOrder` and `scale` as for Modbus. */
+  fins?: string;
+  /** CAN: the DBC signal this point drives, `Message.Signal` (or `Signal` when its name is unique). */
+  signal?: string;
+}
+
+/** A CAN message's fault window on the injected clock, from power-on. */
+export interface CanFaultWindow {
+  /** `silent`: the box stops sending this message (offline); `bus-off`: it drives the bus into bus-off. */
+  kind: 'silent' | 'bus-off';
+  atS: number;
+  /** How long; absent = until a power cycle or recover. */
+  forS?: number;
+}
+
+export interface CanMessageSettings {
+  /** Period in ms; default the DBC's GenMsgCycleTime, else `can.defaultCycleMs`. 0 = not sent. */
+  cycleMs?: number;
+  /** Never sent: the box is unplugged. */
+  silent?: boolean;
+  faults?: CanFaultWindow[];
 }
 
 export interface ModbusExceptionRule {
@@ -52,7 +73,7 @@ export interface ModbusExceptionRule {
 export interface Profile {
   name: string;
   description?: string;
-  protocol: 'modbus' | 'http' | 's7';
+  protocol: 'modbus' | 'http' | 's7' | 'fins' | 'can';
   /** A named behaviour (a plant model in code) that plays the device instead of `points`. */
   behaviour?: string;
   /** Options for the named behaviour. */
@@ -68,4 +89,6 @@ export interface Profile {
   http: { path: string; errors: Array<{ path: string; status: number }> };
   /** S7: data blocks by number with their size in bytes (grown to hold every point). */
   s7: { dbs: Record<string, number> };
+  /** CAN: the DBC the device plays (a path, resolved like the decoder's), and each message's settings by name. */
+  can: { dbc: string; defaultCycleMs: number; messages: Record<string, CanMessageSettings> };
 }
