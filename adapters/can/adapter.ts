@@ -1,7 +1,8 @@
 // Adapter kind `can`: a CanChannel from SocketCAN (real: raw socket over FFI, or the socketcan addon), a candump log replay, or the
-// greenhouse simulator on a virtual bus (sim). Native and simulator modules load only when chosen.
+// simulator on a virtual bus (the greenhouse, a DBC's traffic, or a CAN device profile). Native and simulator modules load only when chosen.
 import { defineAdapter, type AdapterContext } from '../../core/plugin.ts';
 import { peerLimitCounter } from '../../core/peer-limits.ts';
+import { profileSchema } from '../../sim/profiles/schema.ts';
 import type { CanChannel } from './types.ts';
 
 export interface CanAdapterOptions {
@@ -13,7 +14,7 @@ export interface CanAdapterOptions {
   backend: 'auto' | 'ffi' | 'socketcan';
   replay: { path: string; speed: 'max' | number; timestamps: 'log' | 'now' };
   /** Simulator: the greenhouse boxes, or (with `dbc`) every message of that DBC at its cycle time. */
-  sim: { periodMs: number; timeScale: number; seed: number; dbc: string; defaultCycleMs: number };
+  sim: { periodMs: number; timeScale: number; seed: number; dbc: string; defaultCycleMs: number; profile?: string | Record<string, unknown> };
 }
 
 export default defineAdapter<CanAdapterOptions, CanChannel>({
@@ -50,6 +51,14 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
           seed: { type: 'integer', default: 1 },
           dbc: { type: 'string', default: '', description: 'Simulate this DBC instead of the greenhouse: every message at its GenMsgCycleTime with plausible values.' },
           defaultCycleMs: { type: 'integer', minimum: 0, default: 1000, description: 'With dbc: period of messages without a cycle time (0 = not sent).' },
+          profile: {
+            // Inline profiles are checked by `fieldgate validate`; files, and names against the DBC, when the simulator starts.
+            if: { type: 'object' },
+            then: profileSchema,
+            else: { type: 'string', minLength: 1 },
+            description: 'Play this device profile (protocol "can": a DBC, a behaviour per signal, cycle times and fault windows per message) instead of the greenhouse or sim.dbc: ' +
+              'a path to a profile JSON file (relative to the working directory) or an inline profile; see docs/simulators.md.',
+          },
         },
       },
     },
@@ -71,7 +80,12 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
     const { VirtualCanBus } = await import('./virtual-bus.ts');
     const bus = new VirtualCanBus(ctx.id, ctx.clock);
     let sim: { start(): void; stop(): void };
-    if (options.sim.dbc) {
+    if (options.sim.profile !== undefined) {
+      const { startCanProfileSim } = await import('../../sim/profiles/can-sim.ts');
+      const { device, label } = await startCanProfileSim(ctx, bus, options.sim.profile);
+      ctx.log.info(label);
+      sim = device;
+    } else if (options.sim.dbc) {
       const [{ DbcTrafficSim }, { loadDbc }] = await Promise.all([import('../../sim/dbc-traffic.ts'), import('./dbc/load.ts')]);
       const { dbc } = await loadDbc(options.sim.dbc);
       sim = ctx.world.get(`sim:${ctx.id}`, () => new DbcTrafficSim(bus, ctx.clock, dbc, { defaultCycleMs: options.sim.defaultCycleMs ?? 1000, seed: options.sim.seed }), (s) => s.stop());
