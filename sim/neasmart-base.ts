@@ -2,6 +2,9 @@
 // over TCP on loopback. Every cycle it reads the states and setpoints the gateway holds, lets its
 // zone model follow them, writes zone temperatures and humidity back (DPT 9.001), and writes the
 // outside temperature — every `broadcastEvery`-th cycle as a broadcast to unit 0, like the real base.
+// A zone whose state or setpoint register holds 0 (never written: a fresh or zeroed register file)
+// gets the base's own value written back — its room unit's default (normal, 21 °C unless configured),
+// or the last one the gateway held — so no zone shows a 0 °C setpoint.
 import { Socket } from 'node:net';
 import { SerialModbusClient } from '../adapters/modbus/client.ts';
 import type { ModbusClient } from '../adapters/modbus/types.ts';
@@ -10,7 +13,10 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { decodeDpt9, encodeDpt9 } from '../plugins/neasmart/dpt9001.ts';
 import { GLOBAL, MIXED_GROUP, mixedGroupAddress, ZONE, zoneAddress } from '../plugins/neasmart/registers.ts';
-import { ZonesModel } from './zones-model.ts';
+import { type ZoneRoom, ZonesModel } from './zones-model.ts';
+
+/** A room unit's setpoint and state when the manifest names none: comfort temperature, normal heating. */
+export const DEFAULT_ROOM = { setpoint: 21, state: 1 } as const;
 
 export interface NeasmartBaseOptions {
   host: string;
@@ -18,7 +24,8 @@ export interface NeasmartBaseOptions {
   unit: number;
   pollMs: number;
   timeScale: number;
-  zones: Array<{ base: number; zone: number }>;
+  /** Zones the base has rooms for; `setpoint` (°C) and `state` default to DEFAULT_ROOM. */
+  zones: ZoneRoom[];
   /** Every n-th cycle the outside temperature goes to unit 0 (broadcast) instead of `unit`; 0 = never. */
   broadcastEvery: number;
   outside: { mean: number; amplitude: number };
@@ -47,7 +54,8 @@ export class NeasmartBaseSimulator {
 
   constructor(options: NeasmartBaseOptions) {
     this.#o = options;
-    this.model = new ZonesModel({ zones: options.zones, timeScale: options.timeScale, outside: options.outside });
+    const zones = options.zones.map((z) => ({ ...z, setpoint: z.setpoint ?? DEFAULT_ROOM.setpoint, state: z.state ?? DEFAULT_ROOM.state }));
+    this.model = new ZonesModel({ zones, timeScale: options.timeScale, outside: options.outside });
     this.#client = this.#newClient();
   }
 
@@ -116,9 +124,14 @@ export class NeasmartBaseSimulator {
     const now = clock.now();
     // Read what the gateway holds first (as the base does), then let the zones follow it.
     for (const z of this.model.zones.values()) {
-      const [state, setpoint] = await this.#client.readRegisters('holding', unit, zoneAddress(z.base, z.zone) + ZONE.state, 2);
-      z.state = state;
-      z.setpoint = decodeSetpoint(setpoint);
+      const address = zoneAddress(z.base, z.zone) + ZONE.state;
+      const [state, setpoint] = await this.#client.readRegisters('holding', unit, address, 2);
+      // 0 is "never written" (no state is 0, no setpoint in range is 0 °C): the base fills in its own.
+      if (state !== 0) z.state = state;
+      if (setpoint !== 0) z.setpoint = decodeDpt9(setpoint);
+      if ((state === 0 || setpoint === 0) && z.state !== 0 && z.setpoint !== null) {
+        await this.#client.writeRegisters(unit, address, [z.state, encodeDpt9(z.setpoint)]);
+      }
     }
     await this.#client.readRegisters('holding', unit, GLOBAL.mode, 2);
     this.model.advance(now - this.#lastTick);
@@ -211,9 +224,4 @@ export class NeasmartBaseSimulator {
 
 function round1(v: number): number {
   return Math.round(v * 10) / 10;
-}
-
-function decodeSetpoint(raw: number): number | null {
-  // 0 is "never written" (a fresh register file), not a setpoint of 0 °C.
-  return raw === 0 ? null : decodeDpt9(raw);
 }

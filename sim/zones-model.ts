@@ -7,13 +7,21 @@ export interface ZoneModelState {
   zone: number;
   temperature: number;
   humidity: number;
-  /** Last state and setpoint read from the gateway (0 / null until the first poll). */
+  /** The zone's state and setpoint as the base holds them: its room unit's defaults, then the last the gateway held (0 / null = none). */
   state: number;
   setpoint: number | null;
 }
 
+/** A zone the base has a room for, with its room unit's own state and setpoint (°C) at power-on. */
+export interface ZoneRoom {
+  base: number;
+  zone: number;
+  state?: number;
+  setpoint?: number;
+}
+
 export interface ZonesModelOptions {
-  zones: Array<{ base: number; zone: number }>;
+  zones: ZoneRoom[];
   /** Process seconds per clock second. */
   timeScale: number;
   /** Time constant of a zone, in process seconds. */
@@ -47,8 +55,8 @@ export class ZonesModel {
     this.#outsideAmplitude = options.outside?.amplitude ?? 3;
     this.#outside = this.#outsideMean;
     this.#filteredOutside = this.#outside;
-    for (const { base, zone } of options.zones) {
-      this.zones.set(`${base}/${zone}`, { base, zone, temperature: 18 + ((base * 7 + zone) % 5) * 0.5, humidity: 45 + (zone % 10), state: 0, setpoint: null });
+    for (const { base, zone, state, setpoint } of options.zones) {
+      this.zones.set(`${base}/${zone}`, { base, zone, temperature: 18 + ((base * 7 + zone) % 5) * 0.5, humidity: 45 + (zone % 10), state: state ?? 0, setpoint: setpoint ?? null });
     }
   }
 

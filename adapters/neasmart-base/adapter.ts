@@ -11,7 +11,7 @@ export interface NeasmartBaseAdapterOptions {
     unit: number;
     pollMs: number;
     timeScale: number;
-    zones: Array<{ base: number; zone: number }>;
+    zones: Array<{ base: number; zone: number; state?: number; setpoint?: number }>;
     broadcastEvery: number;
     outside: { mean: number; amplitude: number };
   };
@@ -42,9 +42,14 @@ export default defineAdapter<NeasmartBaseAdapterOptions, NeasmartBase>({
               type: 'object',
               additionalProperties: false,
               required: ['base', 'zone'],
-              properties: { base: { type: 'integer', minimum: 1, maximum: 5 }, zone: { type: 'integer', minimum: 1, maximum: 12 } },
+              properties: {
+                base: { type: 'integer', minimum: 1, maximum: 5 },
+                zone: { type: 'integer', minimum: 1, maximum: 12 },
+                setpoint: { type: 'number', minimum: 5, maximum: 35, description: 'The room unit\'s setpoint in °C (default 21), written to the gateway while its register holds none (0).' },
+                state: { type: 'integer', minimum: 1, maximum: 6, description: 'The room unit\'s state (default 1 normal), written to the gateway while its register holds none (0).' },
+              },
             },
-            description: 'Zones the simulated base has rooms for.',
+            description: 'Zones the simulated base has rooms for. A zone whose state or setpoint the gateway does not hold yet (register 0) gets the room unit\'s own.',
           },
           broadcastEvery: { type: 'integer', minimum: 0, default: 10, description: 'Every n-th cycle the outside temperature is broadcast to unit 0; 0 = never.' },
           outside: {

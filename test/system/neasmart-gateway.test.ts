@@ -91,6 +91,11 @@ describe('neasmart-gateway on the base-station simulator', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
+  test('no zone starts at a 0 °C setpoint: the base fills in its room units\' setpoints from the manifest', async () => {
+    const setpoints = await Promise.all([1, 2, 3, 4].map(async (z) => (await get(`/zones/1/${z}`)).body.setpoint));
+    assert.deepEqual(setpoints, [21, 20, 18, 22]);
+  });
+
   test('a setpoint POSTed to /zones/1/3 is read by the base over Modbus and the zone warms toward it', async () => {
     const start = await get('/zones/1/3');
     assert.equal(start.status, 200);
