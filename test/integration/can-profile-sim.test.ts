@@ -17,10 +17,13 @@ import { adapterCatalog } from '../../adapters/catalog.ts';
 import type { CanSignalMessage } from '../../plugins/can-decoder/pipeline.ts';
 import type { CanProfileDevice } from '../../sim/profiles/can-device.ts';
 import type { DeviceFaults } from '../../sim/profiles/faults.ts';
+import { checkProfile, ProfileError } from '../../sim/profiles/load.ts';
 import { SimWorld } from '../../core/sim-world.ts';
 import { MetricsRegistry } from '../../core/metrics.ts';
 import type { AdapterContext } from '../../core/plugin.ts';
 import canAdapter, { type CanAdapterOptions } from '../../adapters/can/adapter.ts';
+import { DbcDecoder } from '../../adapters/can/dbc/decode.ts';
+import { loadDbc } from '../../adapters/can/dbc/load.ts';
 
 const DBC = `VERSION "boxes"
 
@@ -172,6 +175,53 @@ describe('a CAN device profile from a DBC, decoded by the can-decoder', () => {
       /can adapter "bad": options\.sim\.profile: can\.dbc: cannot read the DBC/);
     assert.equal(world.has('sim:bad'), false, 'nothing half-started');
     await world.close();
+  });
+
+  test('the shipped manifests/cea-boxes.profile.json over manifests/cea.dbc: climate, SCD30 pages, a silent window', async () => {
+    const world = new SimWorld();
+    const fake = new FakeClock();
+    const ctx = { id: 'cea', log: memoryLog('silent').root.logger('adapter:cea'), clock: fake, world, metrics: new MetricsRegistry() } as unknown as AdapterContext;
+    const options = { source: 'socketcan', interface: 'can0', backend: 'auto', replay: { path: '', speed: 1, timestamps: 'now' }, sim: { periodMs: 1000, timeScale: 1, seed: 1, dbc: '', defaultCycleMs: 1000, profile: 'manifests/cea-boxes.profile.json' } };
+    const handle = await canAdapter.sim(options as unknown as CanAdapterOptions, ctx);
+    const decoder = new DbcDecoder((await loadDbc('manifests/cea.dbc')).dbc);
+    const seen: Array<{ name: string; values: Record<string, number> }> = [];
+    handle.instance.onFrame((f) => {
+      const r = decoder.decode(f);
+      if (r.ok) seen.push({ name: r.message.name, values: r.values });
+    });
+    try {
+      await fake.advance(3000);
+      const psychro = seen.filter((m) => m.name === 'FlowerBack_Psychro').at(-1)!.values;
+      assert.ok(Math.abs(psychro.DryBulb - 24) < 0.01 && Math.abs(psychro.WetBulb - 20) < 0.01, JSON.stringify(psychro));
+      const pages = seen.filter((m) => m.name === 'FlowerBack_SCD30').map((m) => m.values);
+      assert.deepEqual(pages.map((v) => v.Channel).sort(), [0, 1, 2], 'one page a second');
+      const co2 = pages.find((v) => v.Channel === 0)!.CO2;
+      assert.ok(co2 >= 400 && co2 <= 1500, `CO2 ${co2}`);
+      const temp = pages.find((v) => v.Channel === 1)!.Temperature;
+      assert.ok(Math.abs(temp - 24) < 0.01, `the SCD30 temperature (a float32 signal) echoes the dry bulb: ${temp}`);
+      assert.equal(seen.filter((m) => m.name === 'FlowerFront_Env').at(-1)!.values.Pressure, 300, 'an unlisted signal holds its DBC minimum');
+      await fake.advance(600_000);
+      const at = seen.length;
+      await fake.advance(30_000);
+      assert.equal(seen.slice(at).filter((m) => m.name === 'Veg_Psychro').length, 0, 'the veg box is silent from 600 s');
+      assert.ok(seen.slice(at).some((m) => m.name === 'Veg_Env'), 'its other messages go on');
+    } finally {
+      await handle.close();
+      await world.close();
+    }
+  });
+
+  test('profile checks: a CAN profile names its DBC; signals and FINS addresses stay in their own protocols', () => {
+    assert.throws(() => checkProfile({ name: 'x', protocol: 'can', points: [{ name: 'a', signal: 'M.S', type: 'uint16' }] }), (e: unknown) => {
+      assert.ok(e instanceof ProfileError);
+      assert.deepEqual(e.problems, ["points[0].type: a CAN signal's encoding is in the DBC", 'can.dbc: a CAN profile names the DBC it plays']);
+      return true;
+    });
+    assert.throws(() => checkProfile({ name: 'x', protocol: 'modbus', points: [{ name: 'a', signal: 'M.S' }, { name: 'b', fins: 'D0' }] }), (e: unknown) => {
+      assert.ok(e instanceof ProfileError);
+      assert.deepEqual(e.problems, ['points[0].signal: a CAN signal in a modbus profile', 'points[1].fins: a FINS address in a modbus profile']);
+      return true;
+    });
   });
 
   test('validate reports a bad CAN profile shape with its manifest path', async () => {
