@@ -189,6 +189,28 @@ describe('FINS profile simulator through the fins adapter', () => {
     });
   });
 
+  test('a manifest with a FINS profile: validated (defaults filled), its adapter entry opened in sim mode, read by the client', async () => {
+    const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
+    const text = JSON.stringify({
+      name: 'fins-profile',
+      adapters: [{ id: 'oven2', kind: 'fins', driver: 'real', options: { host: '${PLC_HOST:-192.168.250.1}', timeoutMs: 200, retries: 0, sim: { profile: PROFILE } } }],
+      plugins: [],
+    });
+    const { manifest } = parseManifest(text, 'fins-profile.json', { plugins, adapters, env: {} });
+    const entry = manifest.adapters[0];
+    const { default: adapter } = await import('../../adapters/fins/adapter.ts');
+    const h = await adapter.sim(entry.options as Parameters<typeof adapter.sim>[0], ctx(entry.id));
+    try {
+      assert.equal((entry.options as { port: number }).port, 9600, 'defaults filled by validation');
+      assert.notEqual(world.require<FinsProfileDevice>('sim:oven2'), device, 'a device of its own');
+      assert.deepEqual(await h.instance.readWords('DM', 100, 2), [900, 120]);
+      await clock.advance(5000);
+      assert.deepEqual(await h.instance.readWords('DM', 100, 2), [950, 120], 'the ramp moves on the clock');
+    } finally {
+      await h.close();
+    }
+  });
+
   test('validate reports a bad inline FINS profile with its manifest path', async () => {
     const [plugins, adapters] = await Promise.all([Promise.all(pluginCatalog.map((p) => p.load())), Promise.all(adapterCatalog.map((a) => a.load()))]);
     const manifest = {
