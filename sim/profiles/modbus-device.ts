@@ -3,7 +3,8 @@
 // writes from the master, and refuse the profile's exception addresses. Faults under `faults` (device.ts).
 import type { Clock } from '../../core/clock.ts';
 import { ModbusTcpServer } from '../modbus-server.ts';
-import { ModbusRtuServer, type SerialLink } from '../../adapters/modbus/server/rtu.ts';
+import type { ModbusRtuServer, SerialLink } from '../../adapters/modbus/server/rtu.ts';
+import { serveUnitOnRtu } from './modbus-rtu-line.ts';
 import { ModbusServerException, RegisterBank } from '../register-bank.ts';
 import type { RegisterTableName } from '../../adapters/modbus/register-space.ts';
 import { ProfileDevice } from './device.ts';
@@ -101,12 +102,7 @@ export class ModbusProfileDevice extends ProfileDevice {
    * same memory, same faults; while offline or powered off the line gets no answers.
    */
   serveRtu(link: SerialLink, options: { baudRate?: number } = {}): ModbusRtuServer {
-    return new ModbusRtuServer({
-      link,
-      baudRate: options.baudRate ?? 9600,
-      clock: this.clock,
-      handle: (unit, pdu) => (this.server.listening && unit === this.unit ? this.server.handle(unit, pdu) : null),
-    });
+    return serveUnitOnRtu(this.server, this.unit, link, options.baudRate ?? 9600, this.clock);
   }
 
   protected publish(): void {
