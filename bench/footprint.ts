@@ -1,11 +1,14 @@
 // Footprint on the device, side by side in one run: time to ready, peak RSS during start (VmHWM),
-// and RSS at fixed times after ready, for Node-RED with no flows (installed into a temp folder by
-// this benchmark) and fieldgate's built output on each seed manifest with its simulators, on Node
-// (with and without the V8 flags the systemd unit uses) and on Deno.
+// RSS at fixed times after ready and the private part of the last one (smaps_rollup: pages no other
+// process maps; the node binary's ~46 MB of code count as shared here only because other node
+// processes, this benchmark among them, map it too; Deno's binary is private), for Node-RED with no flows
+// (installed into a temp folder by this benchmark) and fieldgate's built output on each seed manifest
+// with its simulators: the bundled build (`npm run build`) and, for comparison, the unbundled one
+// (`--no-bundle`), on Node with and without the V8 flags of the systemd unit, and on Deno.
 //   node --import tsx bench/footprint.ts            (FOOTPRINT_SECONDS=60 by default; ONLY=lab,node-red)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, cpus } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { V8_FLAGS } from '../core/cli/v8-flags.ts';
@@ -21,6 +24,17 @@ interface Target {
   args: string[];
   env?: Record<string, string>;
   ready: RegExp;
+}
+
+/** RSS minus the pages this process shares (Private_Clean + Private_Dirty), in MB. */
+function privateMb(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    return (kb('Private_Clean') + kb('Private_Dirty')) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 function vm(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -59,10 +73,12 @@ async function measure(t: Target): Promise<Record<string, string>> {
   const samples: Record<string, number> = {};
   const marks = [5, 20, 45, 60].filter((s) => s <= seconds);
   let peakAfterStart = NaN;
+  let privateLast = NaN;
   for (const mark of marks) {
     await new Promise((r) => setTimeout(r, Math.max(0, readyAt + mark * 1000 - performance.now())));
     samples[`${mark}s`] = vm(pid, 'VmRSS');
     if (mark === 5) peakAfterStart = vm(pid, 'VmHWM');
+    privateLast = privateMb(pid);
   }
   child.removeAllListeners('exit');
   child.kill('SIGTERM');
@@ -73,6 +89,7 @@ async function measure(t: Target): Promise<Record<string, string>> {
     ready: `${((readyAt - started) / 1000).toFixed(2)} s`,
     'peak (start)': `${peakAfterStart.toFixed(0)} MB`,
     ...Object.fromEntries(marks.map((m) => [`RSS ${m} s`, `${samples[`${m}s`].toFixed(0)} MB`])),
+    [`private ${marks.at(-1)} s`]: `${privateLast.toFixed(0)} MB`,
   };
 }
 
@@ -91,11 +108,20 @@ function nodeRed(): Target | null {
 }
 
 if (!existsSync(join(root, 'dist', 'bin', 'fieldgate.js'))) spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
-const dist = (manifest: string, flags: readonly string[] = []): string[] => [...flags, 'dist/bin/fieldgate.js', 'run', `manifests/${manifest}.json`, '--sim'];
+// The unbundled build for comparison, laid out like an install (dist/ beside node_modules/).
+const plainDir = mkdtempSync(join(tmpdir(), 'fg-footprint-plain-'));
+symlinkSync(join(root, 'node_modules'), join(plainDir, 'node_modules'), 'dir');
+spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--no-bundle', '--out', join(plainDir, 'dist')], { stdio: 'inherit' });
+process.on('exit', () => rmSync(plainDir, { recursive: true, force: true }));
+const dist = (manifest: string, flags: readonly string[] = [], entry = 'dist/bin/fieldgate.js'): string[] => [...flags, entry, 'run', `manifests/${manifest}.json`, '--sim'];
+const plain = join(plainDir, 'dist', 'bin', 'fieldgate.js');
+const oldFlags = ['--max-semi-space-size=1'];
 const ready = /"msg":"ready: /;
 const targets: Array<Target | null> = [
   nodeRed(),
+  { name: 'fieldgate unbundled dist, plc-remote-lab (--max-semi-space-size=1)', cmd: process.execPath, args: dist('plc-remote-lab', oldFlags, plain), ready },
   { name: 'fieldgate dist, plc-remote-lab (plain node)', cmd: process.execPath, args: dist('plc-remote-lab'), ready },
+  { name: 'fieldgate dist, plc-remote-lab (--max-semi-space-size=1)', cmd: process.execPath, args: dist('plc-remote-lab', oldFlags), ready },
   { name: 'fieldgate dist, plc-remote-lab (unit V8 flags)', cmd: process.execPath, args: dist('plc-remote-lab', V8_FLAGS), ready },
   { name: 'fieldgate dist, example (unit V8 flags)', cmd: process.execPath, args: dist('example', V8_FLAGS), ready },
   { name: 'fieldgate dist, neasmart-gateway (unit V8 flags)', cmd: process.execPath, args: dist('neasmart-gateway', V8_FLAGS), ready, env: { MODBUS_TCP_HOST: '127.0.0.1' } },
@@ -105,7 +131,7 @@ const targets: Array<Target | null> = [
   { name: 'fieldgate Deno, plc-remote-lab', cmd: deno, args: ['run', '-A', '--no-check', `--v8-flags=${V8_FLAGS.join(',')}`, 'bin/fieldgate.ts', 'run', 'manifests/plc-remote-lab.json', '--sim'], ready },
 ];
 
-console.log(`footprint: ${cpus()[0]?.model ?? '?'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}, samples up to ${seconds} s after ready`);
+console.log(`footprint: ${cpus()[0]?.model ?? '?'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, samples up to ${seconds} s after ready`);
 console.log(`unit V8 flags: ${V8_FLAGS.join(' ')}`);
 const rows: Record<string, string>[] = [];
 for (const t of targets) {
@@ -119,3 +145,4 @@ for (const t of targets) {
   }
 }
 console.table(rows);
+console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);

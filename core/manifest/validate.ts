@@ -35,14 +35,22 @@ function createAjv(coerceTypes: boolean): Ajv {
   return ajv;
 }
 
-const cache = new Map<string, CompiledManifestSchema>();
+// The compiled validators are large (the manifest's two are ~1 MB of generated source that V8 keeps
+// for lazy compilation, plus their bytecode) and a running gateway validates once, at start. So the
+// cache holds them weakly: repeated validations (tests, scenarios) reuse them while they are alive,
+// and a gateway's heap lets them go after start (bench/RESULTS.md, "Footprint").
+const cache = new Map<string, WeakRef<CompiledManifestSchema>>();
+const forget = new FinalizationRegistry<string>((key) => {
+  if (cache.get(key)?.deref() === undefined) cache.delete(key);
+});
 
 export function compileManifestSchema(schema: JsonSchema): CompiledManifestSchema {
   const key = JSON.stringify(schema);
-  let compiled = cache.get(key);
+  let compiled = cache.get(key)?.deref();
   if (!compiled) {
     compiled = { validate: createAjv(false).compile(schema), coerce: createAjv(true).compile(schema) };
-    cache.set(key, compiled);
+    cache.set(key, new WeakRef(compiled));
+    forget.register(compiled, key);
   }
   return compiled;
 }

@@ -19,7 +19,6 @@ import { discoveryMessages } from './homeassistant.ts';
 import { MqttLink } from './link.ts';
 import { Outbox } from './outbox.ts';
 import { changed, formatValue, KeySelection, topicSafe } from './select.ts';
-import { SparkplugNode } from './sparkplug/node.ts';
 import { writeZone } from './zones.ts';
 
 export type { MqttConfig } from './config.ts';
@@ -120,8 +119,9 @@ export default definePlugin<Partial<MqttConfig>>({
       prefix: config.prefix, service, link, log, broker: where, clientId: config.clientId,
       onOutcome: (s) => m.commands.inc({ ...labels, status: String(s) }),
     });
+    // Sparkplug's protobuf codec (protobufjs, ~50 modules) loads only when a broker is set and it is on.
     const sparkplug = config.sparkplug.enabled
-      ? new SparkplugNode({ config, store, service, selection, schemas, log, clock, pluginId: id, broker: where, onCommand: (s) => m.commands.inc({ ...labels, status: String(s) }) })
+      ? new (await import('./sparkplug/node.ts')).SparkplugNode({ config, store, service, selection, schemas, log, clock, pluginId: id, broker: where, onCommand: (s) => m.commands.inc({ ...labels, status: String(s) }) })
       : null;
 
     // Change-only publishing of state keys.

@@ -29,9 +29,12 @@ function files(d: string): string[] {
   return readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? files(join(d, n)) : [join(d, n)]));
 }
 
-test('the build is plain JavaScript: no .ts imports left, run-time assets copied, an executable entry', () => {
+test('the build is plain JavaScript bundled in chunks: no .ts imports left, run-time assets copied, an executable entry', () => {
   const js = files(join(dir, 'dist')).filter((f) => f.endsWith('.js') && !f.includes('/dashboard/'));
-  assert.ok(js.length > 50, `compiled modules: ${js.length}`);
+  // One minified entry plus a chunk per lazily imported plugin/adapter module (scripts/bundle.mjs).
+  const chunks = js.filter((f) => f.includes('/dist/chunks/'));
+  assert.ok(chunks.length > 20, `chunks: ${chunks.length}`);
+  assert.deepEqual(js.filter((f) => !f.includes('/dist/chunks/')).map((f) => f.slice(join(dir, 'dist').length)).sort(), ['/bin/fieldgate.js', '/index.js']);
   const tsImports = js.filter((f) => /\bfrom\s+['"]\.{1,2}\/[^'"]+\.ts['"]|import\(\s*['"]\.{1,2}\/[^'"]+\.ts['"]/.test(readFileSync(f, 'utf8')));
   assert.deepEqual(tsImports, []);
   for (const asset of ['dashboard/index.html', 'dashboard/app.js', 'schema/manifest.schema.json', 'package.json']) {
@@ -99,6 +102,13 @@ test('the built gateway runs the lab on simulators to its ready line, serves the
     const page = await fetch(`${api}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
+    const state = (await (await fetch(`${api}/api/state`)).json()) as Record<string, unknown>;
+    assert.equal(typeof state.setpoint_out, 'number', JSON.stringify(state));
+    // The OpenAPI UI loads on this first request (docs-ui.ts), from node_modules beside dist/.
+    const docs = await fetch(`${api}/docs/`);
+    assert.equal(docs.status, 200);
+    assert.match(await docs.text(), /swagger/i);
+    assert.equal((await fetch(`${api}/docs/static/swagger-ui.css`)).headers.get('content-type'), 'text/css; charset=utf-8');
     const health = await fetch(`${api}/health`);
     assert.ok(health.status === 200 || health.status === 503, `health ${health.status}`);
     child.kill('SIGTERM');
@@ -140,7 +150,7 @@ test('deploy/install.sh parses, and --dry-run in a temporary root plans every st
     /done \(dry run: nothing changed\)/,
   ]) assert.match(r.stdout, step);
   if (/would write: \S+\/etc\/systemd\/system\/fieldgate-plc-remote-lab\.service/.test(r.stdout)) {
-    assert.match(r.stdout, /\| ExecStart=\S+ \/opt\/fieldgate\/dist\/bin\/fieldgate\.js run \/etc\/fieldgate\/plc-remote-lab\.json --data-dir \/var\/lib\/fieldgate\/plc-remote-lab/);
+    assert.match(r.stdout, /\| ExecStart=\S+(?: --\S+)* \/opt\/fieldgate\/dist\/bin\/fieldgate\.js run \/etc\/fieldgate\/plc-remote-lab\.json --data-dir \/var\/lib\/fieldgate\/plc-remote-lab/);
   }
   assert.deepEqual(files(root).map((f) => f.slice(root.length)), ['/boot/firmware/config.txt'], 'a dry run writes nothing');
   assert.equal(readFileSync(config, 'utf8'), '[all]\n');

@@ -40,7 +40,7 @@ test('the unit restarts always, notifies with a watchdog, runs the build as the 
     'Type=notify', 'NotifyAccess=all', 'WatchdogSec=30', 'Restart=always', 'RestartSec=2',
     'User=fieldgate', 'SupplementaryGroups=gpio spi dialout', 'StateDirectory=fieldgate',
     'EnvironmentFile=-/etc/fieldgate/plc-remote-lab.env', 'StandardOutput=journal', 'SyslogIdentifier=fieldgate-plc-remote-lab',
-    'ExecStart=/usr/bin/node --max-semi-space-size=1 /opt/fieldgate/dist/bin/fieldgate.js run /etc/fieldgate/plc-remote-lab.json --data-dir /var/lib/fieldgate/plc-remote-lab',
+    'ExecStart=/usr/bin/node --max-semi-space-size=1 --liftoff-only /opt/fieldgate/dist/bin/fieldgate.js run /etc/fieldgate/plc-remote-lab.json --data-dir /var/lib/fieldgate/plc-remote-lab',
     'ProtectHome=yes', 'WantedBy=multi-user.target',
   ]) assert.ok(lines.includes(line), `missing "${line}" in:\n${unit}`);
   assert.ok(!unit.includes('ReadWritePaths'), 'data under StateDirectory needs no ReadWritePaths');
@@ -48,7 +48,7 @@ test('the unit restarts always, notifies with a watchdog, runs the build as the 
 
 test('paths with spaces, $ and % are quoted for systemd; a data dir outside /var/lib/fieldgate is made writable', () => {
   const unit = renderUnit({ ...spec, manifestPath: '/home/pi/my lab/m$1.json', dataDir: '/srv/data 100%', runFlags: ['--sim'] });
-  assert.match(unit, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 \S+ run "\/home\/pi\/my lab\/m\$\$1\.json" --data-dir "\/srv\/data 100%%" --sim$/m);
+  assert.match(unit, /^ExecStart=\/usr\/bin\/node --max-semi-space-size=1 --liftoff-only \S+ run "\/home\/pi\/my lab\/m\$\$1\.json" --data-dir "\/srv\/data 100%%" --sim$/m);
   assert.match(unit, /^ReadWritePaths="\/srv\/data 100%%"$/m);
   assert.match(unit, /^ProtectHome=read-only$/m);
 });
@@ -57,7 +57,7 @@ test('fieldgate systemd prints the unit for a manifest; --write writes it; bad a
   const r = await runTs(CLI, ['systemd', 'manifests/example.json', '--user', 'gw', '--node', '/usr/bin/node']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^User=gw$/m);
-  assert.match(r.stdout, new RegExp(`^ExecStart=/usr/bin/node --max-semi-space-size=1 ${repoRoot}dist/bin/fieldgate\\.js run ${repoRoot}manifests/example\\.json --data-dir /var/lib/fieldgate/example$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^ExecStart=/usr/bin/node --max-semi-space-size=1 --liftoff-only ${repoRoot}dist/bin/fieldgate\\.js run ${repoRoot}manifests/example\\.json --data-dir /var/lib/fieldgate/example$`, 'm'));
   const dir = mkdtempSync(join(tmpdir(), 'fg-unit-'));
   try {
     const file = join(dir, 'fieldgate-example.service');

@@ -1,10 +1,10 @@
 // The OpenAPI document (/openapi.json, generated from the route schemas plus the contributed routes
-// of the moment) and its UI at /docs.
+// of the moment) and its UI at /docs, loaded on the first request to /docs (docs-ui.ts).
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { ServerDeps } from '../deps.ts';
 import { contributedOpenApi } from './contributed.ts';
+import { lazyDocsUi } from './docs-ui.ts';
 
 export async function docsRoutes(app: FastifyInstance, deps: ServerDeps): Promise<void> {
   await app.register(swagger, {
@@ -19,12 +19,6 @@ export async function docsRoutes(app: FastifyInstance, deps: ServerDeps): Promis
     },
   });
   const merged = () => contributedOpenApi(deps, structuredClone(app.swagger() as unknown as Record<string, unknown>));
-  if (deps.config.docs) {
-    await app.register(swaggerUi, {
-      routePrefix: '/docs',
-      transformSpecification: () => merged(),
-      transformSpecificationClone: false,
-    });
-  }
+  if (deps.config.docs) lazyDocsUi(app, '/docs', merged);
   app.get('/openapi.json', { config: { access: 'read' }, schema: { hide: true } }, async () => merged());
 }
