@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { EAGAIN, EINTR, ENETDOWN, ENODEV, errnoError, loadLibc, type Libc } from '../ffi/libc.ts';
 import { sharedPoller } from '../ffi/poller.ts';
+import { CAN_FRAME, IFREQ, SOCKADDR_CAN } from '../ffi/layout.ts';
 import { CanChannelClosedError, type CanChannel, type CanChannelStats, type CanFrame, type FrameListener, FrameFanout } from './types.ts';
 
 const PF_CAN = 29;
@@ -19,7 +20,7 @@ const CAN_ERR_FLAG = 0x20000000;
 const CAN_EFF_MASK = 0x1fffffff;
 const CAN_SFF_MASK = 0x7ff;
 const CAN_ERR_MASK = 0x1fffffff;
-const FRAME_SIZE = 16;
+const FRAME_SIZE = CAN_FRAME.size;
 /** Frames drained per readiness, so a flooded bus cannot starve the event loop. */
 const MAX_READS_PER_TICK = 512;
 /** While the interface is down, how often its operstate is looked at. */
@@ -48,17 +49,17 @@ export class RawCanChannel implements CanChannel {
     const fd = libc.socket(PF_CAN, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, CAN_RAW);
     if (fd < 0) throw errnoError(libc, `can ${iface}: socket(PF_CAN) failed; is the can-raw module loaded (modprobe can-raw)?`);
     try {
-      const ifr = new Uint8Array(40); // struct ifreq: name[16] + union (ifindex first)
+      const ifr = new Uint8Array(IFREQ.size);
       ifr.set(new TextEncoder().encode(iface));
       if (libc.ioctl(fd, SIOCGIFINDEX, ifr) < 0) {
         const e = libc.errno();
         throw errnoError(libc, `can ${iface}: ${e === ENODEV ? 'no such interface' : 'cannot look the interface up'}; ${SETUP_HINT(iface)}`, e);
       }
-      const ifindex = new DataView(ifr.buffer).getInt32(16, true);
-      const addr = new Uint8Array(24); // struct sockaddr_can
+      const ifindex = new DataView(ifr.buffer).getInt32(IFREQ.ifindex, true);
+      const addr = new Uint8Array(SOCKADDR_CAN.size);
       const av = new DataView(addr.buffer);
-      av.setUint16(0, PF_CAN, true);
-      av.setInt32(4, ifindex, true);
+      av.setUint16(SOCKADDR_CAN.family, PF_CAN, true);
+      av.setInt32(SOCKADDR_CAN.ifindex, ifindex, true);
       if (libc.bind(fd, addr, addr.length) < 0) throw errnoError(libc, `can ${iface}: bind failed`);
       const mask = new Uint8Array(4);
       new DataView(mask.buffer).setUint32(0, CAN_ERR_MASK, true);
@@ -101,9 +102,9 @@ export class RawCanChannel implements CanChannel {
     const v = new DataView(this.#tx.buffer);
     this.#tx.fill(0);
     const id = (frame.id | (frame.ext ? CAN_EFF_FLAG : 0) | (frame.rtr ? CAN_RTR_FLAG : 0) | (frame.err ? CAN_ERR_FLAG : 0)) >>> 0;
-    v.setUint32(0, id, true);
-    this.#tx[4] = frame.data.length;
-    this.#tx.set(frame.data, 8);
+    v.setUint32(CAN_FRAME.canId, id, true);
+    this.#tx[CAN_FRAME.len] = frame.data.length;
+    this.#tx.set(frame.data, CAN_FRAME.data);
     const n = this.libc.write(this.fd, this.#tx, FRAME_SIZE);
     if (n !== FRAME_SIZE) {
       const e = this.libc.errno();
@@ -157,10 +158,10 @@ export class RawCanChannel implements CanChannel {
 
   #deliver(): void {
     const v = new DataView(this.#rx.buffer);
-    const raw = v.getUint32(0, true);
-    const len = Math.min(this.#rx[4], 8);
+    const raw = v.getUint32(CAN_FRAME.canId, true);
+    const len = Math.min(this.#rx[CAN_FRAME.len], 8);
     const ext = (raw & CAN_EFF_FLAG) !== 0;
-    const frame: CanFrame = { id: ext ? raw & CAN_EFF_MASK : raw & (raw & CAN_ERR_FLAG ? CAN_ERR_MASK : CAN_SFF_MASK), ext, data: this.#rx.slice(8, 8 + len), ts: Date.now() };
+    const frame: CanFrame = { id: ext ? raw & CAN_EFF_MASK : raw & (raw & CAN_ERR_FLAG ? CAN_ERR_MASK : CAN_SFF_MASK), ext, data: this.#rx.slice(CAN_FRAME.data, CAN_FRAME.data + len), ts: Date.now() };
     if (raw & CAN_RTR_FLAG) frame.rtr = true;
     if (raw & CAN_ERR_FLAG) {
       frame.err = true;

@@ -2,6 +2,7 @@
 // thread blocks in read() and the event loop never does. The kernel queues frames and edge events in
 // the meantime (socket buffer, the line's event FIFO), so nothing is lost between ticks.
 import type { Libc } from './libc.ts';
+import { POLLFD } from './layout.ts';
 
 const POLLIN = 0x1;
 /** Between ticks; the kernel buffers meanwhile. 5 ms = 200 poll() calls a second for all fds together. */
@@ -37,16 +38,17 @@ export class FdPoller {
   tick(): void {
     const fds = [...this.#handlers.keys()];
     if (fds.length === 0) return;
-    if (this.#buf.length < fds.length * 8) this.#buf = new Uint8Array(fds.length * 8);
+    if (this.#buf.length < fds.length * POLLFD.size) this.#buf = new Uint8Array(fds.length * POLLFD.size);
     const view = new DataView(this.#buf.buffer);
     fds.forEach((fd, i) => {
-      view.setInt32(i * 8, fd, true);
-      view.setInt16(i * 8 + 4, POLLIN, true);
-      view.setInt16(i * 8 + 6, 0, true);
+      const at = i * POLLFD.size;
+      view.setInt32(at + POLLFD.fd, fd, true);
+      view.setInt16(at + POLLFD.events, POLLIN, true);
+      view.setInt16(at + POLLFD.revents, 0, true);
     });
     if (this.libc.poll(this.#buf, fds.length, 0) <= 0) return;
     fds.forEach((fd, i) => {
-      const revents = view.getInt16(i * 8 + 6, true);
+      const revents = view.getInt16(i * POLLFD.size + POLLFD.revents, true);
       if (revents === 0) return;
       try {
         this.#handlers.get(fd)?.(revents);

@@ -4,14 +4,17 @@
 import { readdirSync } from 'node:fs';
 import { EACCES, EBUSY, errnoError, loadLibc, O_CLOEXEC, O_RDWR, type Libc } from '../ffi/libc.ts';
 import { sharedPoller } from '../ffi/poller.ts';
+import { GPIO_V2_LINE_CONFIG, GPIO_V2_LINE_CONFIG_ATTRIBUTE as ATTR, GPIO_V2_LINE_EVENT, GPIO_V2_LINE_REQUEST as REQ, GPIO_V2_LINE_VALUES, GPIOCHIP_INFO, ioc } from '../ffi/layout.ts';
 import type { BitValue, Edge, GpioAdapterOptions, GpioLine } from './types.ts';
 
-// ioctl numbers: _IOWR(0xB4, nr, size) = 0xC0000000 | size << 16 | 0xB4 << 8 | nr.
-const GPIO_GET_CHIPINFO_IOCTL = 0x8044b401; // _IOR, struct gpiochip_info (68 bytes)
-const GPIO_V2_GET_LINE_IOCTL = 0xc250b407; // struct gpio_v2_line_request (592 bytes)
-const GPIO_V2_LINE_GET_VALUES_IOCTL = 0xc010b40e; // struct gpio_v2_line_values (16 bytes)
-const GPIO_V2_LINE_SET_VALUES_IOCTL = 0xc010b40f;
-const GPIO_V2_LINE_SET_CONFIG_IOCTL = 0xc110b40d; // struct gpio_v2_line_config (272 bytes)
+// ioctl numbers from the struct sizes, as <linux/gpio.h> builds them (0xB4 is the GPIO ioctl type).
+export const GPIO_IOCTL = {
+  GET_CHIPINFO: ioc('read', 0xb4, 0x01, GPIOCHIP_INFO.size),
+  V2_GET_LINE: ioc('readwrite', 0xb4, 0x07, REQ.size),
+  V2_LINE_SET_CONFIG: ioc('readwrite', 0xb4, 0x0d, GPIO_V2_LINE_CONFIG.size),
+  V2_LINE_GET_VALUES: ioc('readwrite', 0xb4, 0x0e, GPIO_V2_LINE_VALUES.size),
+  V2_LINE_SET_VALUES: ioc('readwrite', 0xb4, 0x0f, GPIO_V2_LINE_VALUES.size),
+} as const;
 const FLAG_ACTIVE_LOW = 1 << 1;
 const FLAG_INPUT = 1 << 2;
 const FLAG_OUTPUT = 1 << 3;
@@ -20,7 +23,7 @@ const FLAG_EDGE_FALLING = 1 << 5;
 const ATTR_OUTPUT_VALUES = 2;
 const ATTR_DEBOUNCE = 3;
 const EVENT_RISING = 1;
-const EVENT_SIZE = 48; // struct gpio_v2_line_event
+const EVENT_SIZE = GPIO_V2_LINE_EVENT.size;
 const EVENTS_PER_READ = 64;
 /** The kernel's cap (GPIO_V2_LINES_MAX * 16): edges queued between two polls of the line. */
 const EVENT_BUFFER = 1024;
@@ -46,9 +49,10 @@ export function listCdevChips(libc: Libc, dev = '/dev'): ChipInfo[] {
     const path = `${dev}/${name}`;
     const fd = libc.open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0) continue;
-    const info = new Uint8Array(68);
-    if (libc.ioctl(fd, GPIO_GET_CHIPINFO_IOCTL, info) === 0) {
-      chips.push({ name: cString(info.subarray(0, 32)), label: cString(info.subarray(32, 64)), lines: new DataView(info.buffer).getUint32(64, true), path });
+    const info = new Uint8Array(GPIOCHIP_INFO.size);
+    if (libc.ioctl(fd, GPIO_IOCTL.GET_CHIPINFO, info) === 0) {
+      const { name, label, lines } = GPIOCHIP_INFO;
+      chips.push({ name: cString(info.subarray(name, label)), label: cString(info.subarray(label, lines)), lines: new DataView(info.buffer).getUint32(lines, true), path });
     }
     libc.close(fd);
   }
@@ -76,34 +80,34 @@ export async function openCdevLine(options: GpioAdapterOptions & { debounceMs?: 
     const e = libc.errno();
     throw errnoError(libc, `gpio ${description}: cannot open ${chip.path}${e === EACCES ? '; add the user to the "gpio" group' : ''}`, e);
   }
-  const req = new Uint8Array(592);
+  const req = new Uint8Array(REQ.size);
   const v = new DataView(req.buffer);
-  v.setUint32(0, options.line, true); // offsets[0]
-  req.set(new TextEncoder().encode('fieldgate'), 256); // consumer
-  req.set(lineConfig(options, 'both'), 288);
-  v.setUint32(560, 1, true); // num_lines
-  v.setUint32(564, options.direction === 'in' ? EVENT_BUFFER : 0, true);
-  const rc = libc.ioctl(chipFd, GPIO_V2_GET_LINE_IOCTL, req);
+  v.setUint32(REQ.offsets, options.line, true); // offsets[0]
+  req.set(new TextEncoder().encode('fieldgate'), REQ.consumer);
+  req.set(lineConfig(options, 'both'), REQ.config);
+  v.setUint32(REQ.numLines, 1, true);
+  v.setUint32(REQ.eventBufferSize, options.direction === 'in' ? EVENT_BUFFER : 0, true);
+  const rc = libc.ioctl(chipFd, GPIO_IOCTL.V2_GET_LINE, req);
   const errno = rc < 0 ? libc.errno() : 0;
   libc.close(chipFd);
   if (rc < 0) {
     const hint = errno === EBUSY ? '; another process (or a kernel driver, or the sysfs export) holds the line: gpioinfo shows who' : '';
     throw errnoError(libc, `gpio ${description}: cannot request the line${hint}`, errno);
   }
-  return new CdevLine(libc, v.getInt32(588, true), description, options);
+  return new CdevLine(libc, v.getInt32(REQ.fd, true), description, options);
 }
 
 /** struct gpio_v2_line_config for the one line of a request; inputs detect `edges`. */
 function lineConfig(options: GpioAdapterOptions & { debounceMs?: number }, edges: Edge | 'none'): Uint8Array {
-  const cfg = new Uint8Array(272);
+  const cfg = new Uint8Array(GPIO_V2_LINE_CONFIG.size);
   const v = new DataView(cfg.buffer);
   let flags = options.activeLow ? FLAG_ACTIVE_LOW : 0;
   let attrs = 0;
   const attr = (id: number, value: number) => {
-    const at = 32 + attrs * 24; // attrs[i]: { id u32, pad u32, value u64 } then mask u64
-    v.setUint32(at, id, true);
-    v.setUint32(at + 8, value, true);
-    v.setUint32(at + 16, 1, true); // mask: line 0 of this request
+    const at = GPIO_V2_LINE_CONFIG.attrs + attrs * ATTR.size;
+    v.setUint32(at + ATTR.id, id, true);
+    v.setUint32(at + ATTR.value, value, true);
+    v.setUint32(at + ATTR.mask, 1, true); // line 0 of this request
     attrs++;
   };
   if (options.direction === 'out') {
@@ -116,8 +120,8 @@ function lineConfig(options: GpioAdapterOptions & { debounceMs?: number }, edges
     const debounceUs = Math.round((options.debounceMs ?? 0) * 1000);
     if (debounceUs > 0) attr(ATTR_DEBOUNCE, debounceUs);
   }
-  v.setUint32(0, flags, true);
-  v.setUint32(8, attrs, true);
+  v.setUint32(GPIO_V2_LINE_CONFIG.flags, flags, true);
+  v.setUint32(GPIO_V2_LINE_CONFIG.numAttrs, attrs, true);
   return cfg;
 }
 
@@ -129,7 +133,7 @@ class CdevLine implements GpioLine {
   readonly direction;
   readonly #listeners = new Map<(value: BitValue, rising: boolean) => void, Edge>();
   #edges: Edge | 'none' = 'both';
-  readonly #values = new Uint8Array(16);
+  readonly #values = new Uint8Array(GPIO_V2_LINE_VALUES.size);
   readonly #events = new Uint8Array(EVENT_SIZE * EVENTS_PER_READ);
   readonly #stopPolling: (() => void) | undefined;
   #lastSeqno = 0;
@@ -149,19 +153,19 @@ class CdevLine implements GpioLine {
   async read(): Promise<BitValue> {
     this.#open();
     const v = new DataView(this.#values.buffer);
-    v.setUint32(0, 0, true);
-    v.setUint32(8, 1, true); // mask
-    if (this.libc.ioctl(this.fd, GPIO_V2_LINE_GET_VALUES_IOCTL, this.#values) < 0) throw errnoError(this.libc, `gpio ${this.description}: read failed`);
-    return (v.getUint32(0, true) & 1) as BitValue;
+    v.setUint32(GPIO_V2_LINE_VALUES.bits, 0, true);
+    v.setUint32(GPIO_V2_LINE_VALUES.mask, 1, true);
+    if (this.libc.ioctl(this.fd, GPIO_IOCTL.V2_LINE_GET_VALUES, this.#values) < 0) throw errnoError(this.libc, `gpio ${this.description}: read failed`);
+    return (v.getUint32(GPIO_V2_LINE_VALUES.bits, true) & 1) as BitValue;
   }
 
   async write(value: BitValue): Promise<void> {
     this.#open();
     if (this.direction !== 'out') throw new Error(`gpio ${this.description}: cannot write an input line`);
     const v = new DataView(this.#values.buffer);
-    v.setUint32(0, value ? 1 : 0, true);
-    v.setUint32(8, 1, true);
-    if (this.libc.ioctl(this.fd, GPIO_V2_LINE_SET_VALUES_IOCTL, this.#values) < 0) throw errnoError(this.libc, `gpio ${this.description}: write ${value} failed`);
+    v.setUint32(GPIO_V2_LINE_VALUES.bits, value ? 1 : 0, true);
+    v.setUint32(GPIO_V2_LINE_VALUES.mask, 1, true);
+    if (this.libc.ioctl(this.fd, GPIO_IOCTL.V2_LINE_SET_VALUES, this.#values) < 0) throw errnoError(this.libc, `gpio ${this.description}: write ${value} failed`);
     for (const l of this.#listeners.keys()) l(value, value === 1);
   }
 
@@ -183,7 +187,7 @@ class CdevLine implements GpioLine {
     const wanted = new Set(this.#listeners.values());
     const edges: Edge = wanted.has('both') || (wanted.has('rising') && wanted.has('falling')) || wanted.size === 0 ? 'both' : [...wanted][0];
     if (edges === this.#edges) return;
-    if (this.libc.ioctl(this.fd, GPIO_V2_LINE_SET_CONFIG_IOCTL, lineConfig(this.options, edges)) < 0) {
+    if (this.libc.ioctl(this.fd, GPIO_IOCTL.V2_LINE_SET_CONFIG, lineConfig(this.options, edges)) < 0) {
       throw errnoError(this.libc, `gpio ${this.description}: cannot set edge detection to ${edges}`);
     }
     this.#edges = edges;
@@ -205,8 +209,8 @@ class CdevLine implements GpioLine {
     if (n <= 0) return;
     const v = new DataView(this.#events.buffer);
     for (let at = 0; at + EVENT_SIZE <= n; at += EVENT_SIZE) {
-      const rising = v.getUint32(at + 8, true) === EVENT_RISING; // kernel edges are on the logical value
-      const seqno = v.getUint32(at + 20, true); // line_seqno
+      const rising = v.getUint32(at + GPIO_V2_LINE_EVENT.id, true) === EVENT_RISING; // kernel edges are on the logical value
+      const seqno = v.getUint32(at + GPIO_V2_LINE_EVENT.lineSeqno, true);
       if (this.#lastSeqno && seqno > this.#lastSeqno + 1) this.#lost += seqno - this.#lastSeqno - 1;
       this.#lastSeqno = seqno;
       for (const l of this.#listeners.keys()) l(rising ? 1 : 0, rising);

@@ -3,6 +3,7 @@
 // runs on Deno, where the serialport addon does not load.
 import { EAGAIN, EINTR, errnoError, loadLibc, O_CLOEXEC, O_NONBLOCK, O_RDWR, type Libc } from '../ffi/libc.ts';
 import { sharedPoller } from '../ffi/poller.ts';
+import { TERMIOS } from '../ffi/layout.ts';
 
 const O_NOCTTY = 0o400;
 const TCSANOW = 0;
@@ -15,8 +16,9 @@ const CREAD = 0o200;
 const PARENB = 0o400;
 const PARODD = 0o1000;
 const CLOCAL = 0o4000;
-const CFLAG_OFFSET = 8; // struct termios: c_iflag, c_oflag, c_cflag, ...
-const SPEEDS: Record<number, number> = {
+const CFLAG_OFFSET = TERMIOS.cflag;
+/** Baud rate to its Bxxx constant (asm-generic; CBAUD and CBAUDEX bits of c_cflag). */
+export const SPEEDS: Readonly<Record<number, number>> = {
   1200: 0o11, 2400: 0o13, 4800: 0o14, 9600: 0o15, 19200: 0o16, 38400: 0o17,
   57600: 0o10001, 115200: 0o10002, 230400: 0o10003, 460800: 0o10004, 921600: 0o10007,
 };
@@ -46,7 +48,7 @@ export class FfiSerialPort {
     const libc = await loadLibc();
     const fd = libc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) throw errnoError(libc, `serial ${path}: cannot open the port; check the device path and that this user may use it (group dialout)`);
-    const attrs = new Uint8Array(64);
+    const attrs = new Uint8Array(TERMIOS.buffer);
     const fail = (what: string) => {
       const err = errnoError(libc, `serial ${path}: ${what}`);
       libc.close(fd);
