@@ -3,8 +3,6 @@
 // long-lived signal (a plugin's scope, a client's close signal) grows the heap for as long as the
 // gateway runs (~1.6 KB per call; bench/soak.ts found it).
 
-import type { Clock } from './clock.ts';
-
 export interface LinkedSignal {
   /** Aborted with the reason of the first source that aborts. */
   readonly signal: AbortSignal;
@@ -33,33 +31,4 @@ export function linkSignals(sources: readonly AbortSignal[]): LinkedSignal {
     attached.push([source, onAbort]);
   }
   return { signal: controller.signal, dispose };
-}
-
-/** A signal that aborts after `ms` of `clock` time (a TimeoutError, like AbortSignal.timeout). */
-export interface ClockTimeout {
-  readonly signal: AbortSignal;
-  /** True once the time ran out (the signal may also abort for other reasons when linked). */
-  readonly expired: boolean;
-  /** Cancels the timer; call it when the operation is over (in a finally). */
-  dispose(): void;
-}
-
-/**
- * AbortSignal.timeout on the injected clock: under a scenario's virtual clock (or a test's FakeClock)
- * a 2 s HTTP deadline is 2 s of that clock, not of the wall.
- */
-export function clockTimeout(clock: Pick<Clock, 'setTimeout' | 'clearTimeout'>, ms: number): ClockTimeout {
-  const controller = new AbortController();
-  let expired = false;
-  const timer = clock.setTimeout(() => {
-    expired = true;
-    controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
-  }, ms);
-  return {
-    signal: controller.signal,
-    get expired() {
-      return expired;
-    },
-    dispose: () => clock.clearTimeout(timer),
-  };
 }

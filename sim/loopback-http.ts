@@ -2,7 +2,6 @@
 // body, optionally delay the reply (an injected slow device), and go down and come back on the same
 // port, dropping delayed replies and open connections as a powered-off device would.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Clock, systemClock, type TimerHandle } from '../core/clock.ts';
 
 export interface LoopbackHttpOptions {
   port?: number;
@@ -14,20 +13,16 @@ export interface LoopbackHttpOptions {
   respond(req: IncomingMessage, res: ServerResponse, body: string): void;
   /** Delay before `respond` for this request (0 = at once); read per request so faults apply live. */
   delayMs(req: IncomingMessage): number;
-  /** The clock delays run on (the runtime's, so a slow device is slow in virtual time too). */
-  clock?: Clock;
 }
 
 export class LoopbackHttpServer {
   readonly #options: LoopbackHttpOptions;
-  readonly #pending = new Set<{ timer: TimerHandle; res: ServerResponse }>();
-  readonly #clock: Clock;
+  readonly #pending = new Set<{ timer: ReturnType<typeof setTimeout>; res: ServerResponse }>();
   #server: Server | null = null;
   #port: number;
 
   constructor(options: LoopbackHttpOptions) {
     this.#options = options;
-    this.#clock = options.clock ?? systemClock;
     this.#port = options.port ?? 0;
   }
 
@@ -65,7 +60,7 @@ export class LoopbackHttpServer {
     const server = this.#server;
     this.#server = null;
     for (const p of this.#pending) {
-      this.#clock.clearTimeout(p.timer);
+      clearTimeout(p.timer);
       p.res.destroy();
     }
     this.#pending.clear();
@@ -86,7 +81,7 @@ export class LoopbackHttpServer {
       const reply = () => this.#options.respond(req, res, body);
       const delay = this.#options.delayMs(req);
       if (delay <= 0) return reply();
-      const entry = { timer: this.#clock.setTimeout(() => {
+      const entry = { timer: setTimeout(() => {
         this.#pending.delete(entry);
         reply();
       }, delay), res };

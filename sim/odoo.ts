@@ -2,7 +2,6 @@
 // cookies that expire, call_kw search_read, the grt_scada custom MO endpoint, and injectable faults.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackHttpServer } from './loopback-http.ts';
-import type { Clock } from '../core/clock.ts';
 import { randomBytes } from 'node:crypto';
 import { OPEN_MO_STATES, type OdooMoRaw } from '../adapters/odoo/types.ts';
 import { defaultMos, moveRows, productionRow, type SimMo } from './odoo-data.ts';
@@ -25,8 +24,6 @@ export interface OdooSimulatorOptions {
   moCount?: number;
   /** Milliseconds since the epoch (the runtime clock, so fake time expires sessions). */
   now?: () => number;
-  /** The clock a `delayMs` fault waits on (the runtime's). */
-  clock?: Clock;
 }
 
 export interface OdooSimFaults {
@@ -96,7 +93,6 @@ export class OdooSimulator {
     this.#http = new LoopbackHttpServer({
       port: options.port,
       maxBody: 1_000_000,
-      clock: options.clock,
       delayMs: (req) => (this.#faulty(pathOf(req)) ? this.faults.delayMs : 0),
       respond: (req, res, raw) => {
         const path = pathOf(req);

@@ -62,7 +62,7 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
     const options = httpOptions(raw);
     if (!options.baseUrl) throw new Error('http adapter: options.baseUrl is required for the real driver (e.g. "http://192.168.1.50")');
     const { HttpDeviceClient } = await import('./client.ts');
-    const client = new HttpDeviceClient({ ...options, baseUrl: options.baseUrl, onOversize: oversizeCounter(ctx), clock: ctx.clock });
+    const client = new HttpDeviceClient({ ...options, baseUrl: options.baseUrl, onOversize: oversizeCounter(ctx) });
     return { instance: client, close: () => client.close() };
   },
   async sim(raw, ctx) {
@@ -76,7 +76,7 @@ export default defineAdapter<Partial<HttpDeviceOptions>, HttpDevice>({
       profile: options.sim.profile ?? options.sim.device,
     });
     ctx.log.info(`${device.label} listening on ${device.url}`);
-    const client = new HttpDeviceClient({ ...options, baseUrl: device.url, onOversize: oversizeCounter(ctx), clock: ctx.clock });
+    const client = new HttpDeviceClient({ ...options, baseUrl: device.url, onOversize: oversizeCounter(ctx) });
     return { instance: client, close: () => client.close() };
   },
 });

@@ -1,8 +1,7 @@
 // The real HTTP device client on the runtime's own `fetch` (Node >= 20 and Deno alike).
 import { HttpDeviceError, type HttpDevice, type HttpDeviceOptions, type HttpRequest } from './types.ts';
 import { networkCode } from './network-code.ts';
-import { clockTimeout, linkSignals } from '../../core/abort.ts';
-import { type Clock, systemClock } from '../../core/clock.ts';
+import { linkSignals } from '../../core/abort.ts';
 import { readTextLimited, ReplyTooLargeError } from '../../core/read-limited.ts';
 
 export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader' | 'timeoutMs' | 'headers'> & {
@@ -11,8 +10,6 @@ export type HttpClientOptions = Pick<HttpDeviceOptions, 'apiKey' | 'apiKeyHeader
   maxReplyBytes?: number;
   /** Called once per refused oversize reply (the adapter counts it in /metrics). */
   onOversize?: () => void;
-  /** The clock `timeoutMs` runs on (the runtime's, so a virtual clock times requests out too). */
-  clock?: Clock;
 };
 
 export const DEFAULT_MAX_REPLY_BYTES = 65536;
@@ -49,8 +46,8 @@ export class HttpDeviceClient implements HttpDevice {
     const method = request.method ?? 'GET';
     const path = request.path.startsWith('/') ? request.path : `/${request.path}`;
     const what = `${method} ${path}`;
-    const timeout = clockTimeout(this.options.clock ?? systemClock, this.options.timeoutMs);
-    const signals = [timeout.signal, this.#closing.signal, ...(request.signal ? [request.signal] : [])];
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    const signals = [timeout, this.#closing.signal, ...(request.signal ? [request.signal] : [])];
     const headers = { ...this.#headers };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -72,13 +69,12 @@ export class HttpDeviceClient implements HttpDevice {
           'oversize', undefined, { cause: err },
         );
       }
-      if (timeout.expired) throw new HttpDeviceError(`${this.#base}: ${what} timed out after ${this.options.timeoutMs} ms`, 'timeout', undefined, { cause: err });
+      if (timeout.aborted) throw new HttpDeviceError(`${this.#base}: ${what} timed out after ${this.options.timeoutMs} ms`, 'timeout', undefined, { cause: err });
       if (this.#closing.signal.aborted) throw new HttpDeviceError(`${this.#base}: ${what} aborted: client closed`, 'connect', undefined, { cause: err });
       if (request.signal?.aborted) throw request.signal.reason;
       throw new HttpDeviceError(`${this.#base}: ${what} failed: cannot connect (${networkCode(err)})`, 'connect', undefined, { cause: err });
     } finally {
       linked.dispose();
-      timeout.dispose();
     }
     if (!res.ok) {
       const hint = HINTS[res.status];

@@ -54,7 +54,7 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
     }
     const { OdooJsonRpcClient } = await import('./client.ts');
     const client = new OdooJsonRpcClient({
-      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log, clock: ctx.clock,
+      baseUrl: options.baseUrl!, db: options.db!, username: options.username!, password: options.password!, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },
@@ -68,14 +68,14 @@ export default defineAdapter<OdooOptionsInput, OdooClient>({
       `sim:${ctx.id}`,
       () => new OdooSimulator({
         port: options.sim.port, db, username, password, sessionTtlMs: options.sim.sessionTtlMs,
-        customModule: options.sim.customModule, moCount: options.sim.moCount, now: () => ctx.clock.now(), clock: ctx.clock,
+        customModule: options.sim.customModule, moCount: options.sim.moCount, now: () => ctx.clock.now(),
       }),
       (s) => s.close(),
     );
     const url = await server.start();
     ctx.log.info(`simulated Odoo 14 (db ${db}) listening on ${url}`);
     const client = new OdooJsonRpcClient({
-      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log, clock: ctx.clock,
+      baseUrl: url, db: options.db ?? db, username: options.username ?? username, password: options.password ?? password, timeoutMs: options.timeoutMs, maxReplyBytes: options.maxReplyBytes, onReplyLimit: oversizeCounter(ctx), log: ctx.log,
     });
     return { instance: client, close: () => client.close() };
   },

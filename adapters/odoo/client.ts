@@ -1,8 +1,7 @@
 // The real Odoo 14 JSON-RPC client on the runtime's own `fetch` (Node >= 20 and Deno alike):
 // session cookie, one re-authentication on expiry, typed errors, per-request deadline.
 import { ReplyTooLargeError, readTextLimited } from '../../core/read-limited.ts';
-import { clockTimeout, linkSignals } from '../../core/abort.ts';
-import { type Clock, systemClock } from '../../core/clock.ts';
+import { linkSignals } from '../../core/abort.ts';
 import type { Logger } from '../../core/log.ts';
 import { fetchBySearchRead } from './fallback.ts';
 import { writeBackMo, type WriteBackRequest, type WriteBackResult } from './write-back.ts';
@@ -23,8 +22,6 @@ export interface OdooClientOptions {
   /** Called for each reply refused for its size (the peer-limit counter). */
   onReplyLimit?: () => void;
   log?: Logger;
-  /** The clock `timeoutMs` runs on (the runtime's, so a virtual clock times requests out too). */
-  clock?: Clock;
 }
 
 export const DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -172,14 +169,14 @@ export class OdooJsonRpcClient implements OdooClient {
   async #rpc<T>(path: string, params: unknown, signal?: AbortSignal): Promise<{ result: T; cookie: string | null }> {
     if (this.#closing.signal.aborted) throw new OdooError('connection', `odoo ${this.#base}: ${path}: client closed`, { path });
     const timeoutMs = this.#options.timeoutMs;
-    const timeout = clockTimeout(this.#options.clock ?? systemClock, timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
     if (this.#cookie && path !== AUTH_PATH) headers.cookie = `session_id=${this.#cookie}`;
     const body = JSON.stringify({ jsonrpc: '2.0', method: 'call', params, id: this.#nextId++ });
     const started = performance.now();
     let res: Response;
     let text: string;
-    const linked = linkSignals([timeout.signal, this.#closing.signal, ...(signal ? [signal] : [])]);
+    const linked = linkSignals([timeout, this.#closing.signal, ...(signal ? [signal] : [])]);
     try {
       res = await fetch(this.#base + path, {
         method: 'POST',
@@ -194,12 +191,11 @@ export class OdooJsonRpcClient implements OdooClient {
         this.#options.onReplyLimit?.();
         throw new OdooError('protocol', `odoo ${this.#base}: ${path} answered more than ${err.limit} bytes; refused (maxReplyBytes raises the limit)`, { path });
       }
-      if (timeout.expired) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });
+      if (timeout.aborted) throw new OdooError('timeout', `odoo ${this.#base}: ${path} timed out after ${timeoutMs} ms; is the server overloaded? (timeoutMs raises the deadline)`, { path, cause: err });
       if (this.#closing.signal.aborted) throw new OdooError('connection', `odoo ${this.#base}: ${path} aborted: client closed`, { path, cause: err });
       throw new OdooError('connection', `odoo ${this.#base}: ${path} failed: cannot connect (${networkCode(err)}); check ODOO_BASE_URL and that Odoo is running`, { path, cause: err });
     } finally {
       linked.dispose();
-      timeout.dispose();
     }
     this.#options.log?.debug(() => `odoo ${this.#base}: POST ${path} → ${res.status} in ${Math.round(performance.now() - started)} ms`);
     const cookie = sessionCookie(res.headers);
