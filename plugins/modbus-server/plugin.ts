@@ -29,6 +29,7 @@ export default definePlugin<ModbusServerConfig>({
     const registers = new PersistentRegisters({ id, config, store, bus, clock, log });
     const requests = metrics.counter('modbus_server_requests_total', 'Modbus requests received by modbus-server plugins (unit 0 = broadcast)', ['fc', 'unit']);
     const exceptions = metrics.counter('modbus_server_exceptions_total', 'Modbus exception responses sent by modbus-server plugins', ['code']);
+    const rtuDropped = metrics.counter('modbus_server_rtu_frames_dropped_total', 'RTU frames dropped unanswered (CRC mismatch, noise, no frame boundary): a noisy or mis-wired RS-485 line');
     let tcp: ModbusTcpListener | null = null;
     let serial: OpenSerial | null = null;
 
@@ -106,7 +107,10 @@ export default definePlugin<ModbusServerConfig>({
         if (config.rtu.enabled) {
           const rtu = config.rtu;
           serial = await openSerial(id, rtu, (err) => scope.fail(err));
-          new ModbusRtuServer({ link: serial, baudRate: rtu.baudRate, handle, onHandlerError, clock, onDropped: (reason) => log.debug(() => `rtu: frame dropped: ${reason}`) });
+          new ModbusRtuServer({ link: serial, baudRate: rtu.baudRate, handle, onHandlerError, clock, onDropped: (reason) => {
+            rtuDropped.inc();
+            log.debug(() => `rtu: frame dropped: ${reason}`);
+          } });
           log.info(`serving units ${registers.units.join(', ')} on Modbus RTU ${rtu.path} ${rtu.baudRate} ${rtu.dataBits}${rtu.parity[0].toUpperCase()}${rtu.stopBits}`);
         }
       },

@@ -11,6 +11,7 @@ import { isDeno } from '../../core/runtime-info.ts';
 import { encodeRtuFrame } from '../../adapters/modbus/server/rtu.ts';
 import { modbusMaster, rtuMasterSession, startModbusServer, type ServerUnderTest } from '../fixtures/modbus-server-runtime.ts';
 import { tempDir, type TempDir, waitFor } from '../fixtures/store-helpers.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const hasSocat = !isDeno && spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0;
 const skip = isDeno
@@ -61,7 +62,9 @@ for (const backend of ['ffi', 'serialport'] as const) {
         const bad = Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x06, 0x00, 0x14, 0x00, 0x63)));
         bad[bad.length - 1] ^= 0x55;
         port.write(bad);
-        await new Promise((r) => setTimeout(r, 30)); // line silence: the gateway drops the frame
+        // The gateway drops the frame at the line's silence, before the valid read goes out (a blind
+        // sleep here let both frames reach it as one on a loaded machine).
+        await eventually('the bad frame to be dropped', 5000, async () => /modbus_server_rtu_frames_dropped_total [1-9]/.test(await server!.runtime.metrics.text()));
         port.write(Buffer.from(encodeRtuFrame(240, Uint8Array.of(0x03, 0x00, 0x14, 0x00, 0x01))));
         await waitFor(() => heard.length >= 7, 'the answer to the valid read', 2000);
         port.removeListener('data', listen);
