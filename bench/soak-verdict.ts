@@ -90,8 +90,8 @@ export function verdict(samples: Sample[], o: { budgetBytes: number; historyRete
   }
   const dayMedians = [...days].map(([d, v]) => ({ d, m: median(v), n: v.length }));
   const rssOk = dayMedians.length > 0 && dayMedians.every((x) => Math.abs(x.m - ref) <= RSS_BAND_MB);
-  const lo = Math.min(...later.map((s) => s.rssMB));
-  const hi = Math.max(...later.map((s) => s.rssMB));
+  const lo = later.length ? Math.min(...later.map((s) => s.rssMB)) : NaN;
+  const hi = later.length ? Math.max(...later.map((s) => s.rssMB)) : NaN;
   flat &&= rssOk;
   lines.push(`RSS median ${ref.toFixed(0)} MB ${long ? 'over hours 19-24 (end of day 1)' : 'over the first half (the run is a day or shorter)'}; then ${dayMedians.map((x) => `${long ? `day ${x.d}` : 'second half'} ${x.m.toFixed(0)} MB (${x.n} h)`).join(', ') || 'nothing'}: ${rssOk ? 'within' : 'OUTSIDE'} ±${RSS_BAND_MB} MB; hourly samples ${lo.toFixed(0)}-${hi.toFixed(0)} MB, trend ${slopePerDay(later).toFixed(1)} MB/day`);
   const heapRef = median(refHours.map((s) => s.heapMB));

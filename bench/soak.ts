@@ -174,7 +174,8 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
     console.log(v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)');
     const rt = (lab ?? cea)!;
     const health = (await (await fetch(`${rt.routes.address!}/health`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
-    console.log(`${name} /health: ${health.status}; store-size: ${health.checks['store-size']?.detail}`);
+    const failing = Object.entries(health.checks).filter(([, c]) => !c.ok).map(([k, c]) => `${k}: ${c.detail ?? 'not ok'}`);
+    console.log(`${name} /health: ${health.status}; store-size: ${health.checks['store-size']?.detail}${failing.length ? `; failing: ${failing.join('; ')}` : ''}`);
     return v.flat && refused === 0 ? 0 : 1;
   } finally {
     for (const r of runtimes.reverse()) await driven(clock, r.stop());
