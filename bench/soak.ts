@@ -16,6 +16,7 @@ import { loadManifest } from '../core/manifest/load.ts';
 import type { Manifest } from '../core/manifest/types.ts';
 import { adapterCatalog } from '../adapters/catalog.ts';
 import { pluginCatalog } from '../plugins/catalog.ts';
+import { AUDIT_SERIES } from '../plugins/http-api/audit-retention.ts';
 import { runChildren } from './soak-children.ts';
 import { parseSoakArgs, type Sample, verdict } from './soak-verdict.ts';
 
@@ -123,6 +124,7 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
     let refused = 0;
     let commands = 0;
     let days = args.days;
+    let archive = { bytes: 0, files: 0 };
     console.log('sim_h  real_s   rss_MB heap_MB  lab_store_KiB cea_store_KiB  audit_rows trend_rows  history_MB files  can_frames');
     for (let step = 1; step <= steps; step++) {
       // The operator's command and the dashboard's look go out as simulated time runs on: waiting
@@ -147,7 +149,10 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
       const mem = process.memoryUsage();
       const labBytes = lab?.store.size().usedBytes ?? 0;
       const ceaBytes = cea?.store.size().usedBytes ?? 0;
-      const hist = await dirBytes(join(dataDir, 'history'));
+      // The audit archive keeps a year (audit.archiveDays) by design: reported apart, not judged here.
+      const all = await dirBytes(join(dataDir, 'history'));
+      archive = await dirBytes(join(dataDir, 'history', AUDIT_SERIES));
+      const hist = { bytes: all.bytes - archive.bytes, files: all.files - archive.files };
       const audit = lab?.store.query<{ n: number }>('SELECT count(*) AS n FROM http_api_audit')[0]?.n ?? 0;
       const trend = lab?.store.query<{ n: number }>('SELECT count(*) AS n FROM trend')[0]?.n ?? 0;
       const can = (cea?.world.get('sim:canbus', () => null) as { framesSent?: number } | null | undefined)?.framesSent ?? 0;
@@ -171,6 +176,10 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
     const v = verdict(samples, { budgetBytes: budget, historyRetentionH: args.historyRetentionH, segmentMin: args.segmentMin });
     console.log(`\n${commands} commands (${refused} not 200) in ${((performance.now() - t0) / 1000).toFixed(0)} s real for ${+days.toFixed(2)} simulated day(s)`);
     for (const line of v.lines) console.log(line);
+    if (archive.files) {
+      const hours = samples.at(-1)?.hour ?? 0;
+      console.log(`audit archive (history series ${AUDIT_SERIES}, kept audit.archiveDays = 365 days by design; not in history_MB, not judged): ${(archive.bytes / MB).toFixed(1)} MB in ${archive.files} files after ${hours} h, ${((archive.bytes / MB / Math.max(1, hours)) * 24).toFixed(1)} MB per simulated day at ${3600 / args.commandEveryS} commands/h`);
+    }
     console.log(v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)');
     const rt = (lab ?? cea)!;
     const health = (await (await fetch(`${rt.routes.address!}/health`)).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
