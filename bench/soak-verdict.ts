@@ -1,8 +1,14 @@
 // The soak's arguments and its verdict over the hourly samples: RSS flat after the first day, the
 // store within its budget, history bounded by its retention.
 
+export type SoakOnly = 'lab' | 'cea' | 'both';
+
 export interface SoakArgs {
+  /** Which manifest this process runs; `both` runs each in its own child process. */
+  only: SoakOnly;
   days: number;
+  /** Stop at the first simulated hour after this many real minutes (0: no limit) and judge what ran. */
+  maxRealMin: number;
   canFps: number;
   commandEveryS: number;
   historyRetentionH: number;
@@ -24,15 +30,21 @@ export interface Sample {
 }
 
 const FLAGS: Record<string, keyof SoakArgs> = {
-  '--days': 'days', '--can-fps': 'canFps', '--command-every-s': 'commandEveryS', '--history-retention-h': 'historyRetentionH', '--segment-min': 'segmentMin',
+  '--days': 'days', '--max-real-min': 'maxRealMin', '--can-fps': 'canFps', '--command-every-s': 'commandEveryS', '--history-retention-h': 'historyRetentionH', '--segment-min': 'segmentMin',
 };
 
 export function parseSoakArgs(argv: string[]): SoakArgs {
-  const out: SoakArgs = { days: 7, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false, heapSnapshotHours: [] };
+  const out: SoakArgs = { only: 'both', days: 7, maxRealMin: 0, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false, heapSnapshotHours: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--heap-snapshot-hours') {
       out.heapSnapshotHours = String(argv[++i] ?? '').split(',').map(Number).filter((h) => Number.isInteger(h) && h > 0);
+      continue;
+    }
+    if (a === '--only') {
+      const v = argv[++i];
+      if (v !== 'lab' && v !== 'cea' && v !== 'both') throw new Error(`soak: bad argument "--only ${v ?? ''}"; use --only lab, --only cea or --only both`);
+      out.only = v;
       continue;
     }
     if (a === '--keep') {
@@ -42,7 +54,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
     const key = FLAGS[a];
     const n = Number(argv[i + 1]);
     if (!key || !Number.isFinite(n) || n <= 0) {
-      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, --heap-snapshot-hours 2,8, or --keep`);
+      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, --only lab|cea|both, --heap-snapshot-hours 2,8, or --keep`);
     }
     (out as unknown as Record<string, number>)[key] = n;
     i++;
@@ -78,8 +90,8 @@ export function verdict(samples: Sample[], o: { budgetBytes: number; historyRete
   }
   const dayMedians = [...days].map(([d, v]) => ({ d, m: median(v), n: v.length }));
   const rssOk = dayMedians.length > 0 && dayMedians.every((x) => Math.abs(x.m - ref) <= RSS_BAND_MB);
-  const lo = Math.min(...later.map((s) => s.rssMB));
-  const hi = Math.max(...later.map((s) => s.rssMB));
+  const lo = later.length ? Math.min(...later.map((s) => s.rssMB)) : NaN;
+  const hi = later.length ? Math.max(...later.map((s) => s.rssMB)) : NaN;
   flat &&= rssOk;
   lines.push(`RSS median ${ref.toFixed(0)} MB ${long ? 'over hours 19-24 (end of day 1)' : 'over the first half (the run is a day or shorter)'}; then ${dayMedians.map((x) => `${long ? `day ${x.d}` : 'second half'} ${x.m.toFixed(0)} MB (${x.n} h)`).join(', ') || 'nothing'}: ${rssOk ? 'within' : 'OUTSIDE'} ±${RSS_BAND_MB} MB; hourly samples ${lo.toFixed(0)}-${hi.toFixed(0)} MB, trend ${slopePerDay(later).toFixed(1)} MB/day`);
   const heapRef = median(refHours.map((s) => s.heapMB));
@@ -122,10 +134,16 @@ function slopePerDay(s: Sample[]): number {
   return den === 0 ? 0 : (num / den) * 24;
 }
 
-/** The hourly rows of a soak.ts log, to judge a run stopped before its end (see the CLI below). */
-export function parseSoakLog(text: string): Sample[] {
+/**
+ * The hourly rows of a soak.ts log, to judge a run stopped before its end (see the CLI below). With
+ * `name`, only the rows of that child in a `--only both` log (lines prefixed `lab | ` or `cea | `).
+ */
+export function parseSoakLog(text: string, name?: 'lab' | 'cea'): Sample[] {
   const out: Sample[] = [];
-  for (const line of text.split('\n')) {
+  for (const raw of text.split('\n')) {
+    const prefixed = /^(lab|cea) \| (.*)$/.exec(raw);
+    if (name && prefixed?.[1] !== name) continue;
+    const line = prefixed ? prefixed[2]! : raw;
     const f = line.trim().split(/\s+/).map(Number);
     if (f.length !== 11 || f.some((x) => !Number.isFinite(x))) continue;
     const [hour, realS, rssMB, heapMB, labKiB, ceaKiB, , , historyMB, files] = f as [number, number, number, number, number, number, number, number, number, number];
@@ -139,7 +157,11 @@ if (import.meta.url === new URL(`file://${process.argv[1] ?? ''}`).href) {
   const { readFile } = await import('node:fs/promises');
   const [file, budgetMiB = '32', retentionH = '24', segmentMin = '10'] = process.argv.slice(2);
   if (!file) throw new Error('usage: bench/soak-verdict.ts <soak log> [budget MiB] [history retention h] [segment min]');
-  const v = verdict(parseSoakLog(await readFile(file, 'utf8')), { budgetBytes: Number(budgetMiB) * 1024 * 1024, historyRetentionH: Number(retentionH), segmentMin: Number(segmentMin) });
-  for (const line of v.lines) console.log(line);
-  console.log(v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)');
+  const text = await readFile(file, 'utf8');
+  const children = (['lab', 'cea'] as const).filter((n) => text.includes(`\n${n} | `));
+  for (const name of children.length ? children : [undefined]) {
+    const v = verdict(parseSoakLog(text, name), { budgetBytes: Number(budgetMiB) * 1024 * 1024, historyRetentionH: Number(retentionH), segmentMin: Number(segmentMin) });
+    for (const line of v.lines) console.log(`${name ? `${name}: ` : ''}${line}`);
+    console.log(`${name ? `${name}: ` : ''}${v.flat ? 'VERDICT: flat after day 1' : 'VERDICT: NOT flat (see above)'}`);
+  }
 }

@@ -1,5 +1,6 @@
 // A manual clock for tests and faster-than-real-time simulation: time moves only when advanced.
 import { type Clock, sleepOn, type TimerHandle } from './clock.ts';
+import { TimerQueue } from './timer-queue.ts';
 
 interface FakeTimer {
   id: number;
@@ -17,7 +18,7 @@ export class FakeClock implements Clock {
   #now: number;
   #mono = 0;
   #seq = 1;
-  readonly #timers = new Map<number, FakeTimer>();
+  readonly #timers = new TimerQueue<FakeTimer>();
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.#now = start;
@@ -33,7 +34,7 @@ export class FakeClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = this.#seq++;
-    this.#timers.set(id, { id, due: this.#mono + Math.max(0, ms), fn });
+    this.#timers.push({ id, due: this.#mono + Math.max(0, ms), fn });
     return { id };
   }
 
@@ -44,7 +45,7 @@ export class FakeClock implements Clock {
   setInterval(fn: () => void, ms: number): TimerHandle {
     const id = this.#seq++;
     const every = Math.max(1, ms);
-    this.#timers.set(id, { id, due: this.#mono + every, every, fn });
+    this.#timers.push({ id, due: this.#mono + every, every, fn });
     return { id };
   }
 
@@ -69,15 +70,15 @@ export class FakeClock implements Clock {
     const target = this.#mono + ms;
     await settle();
     for (;;) {
-      let next: FakeTimer | undefined;
-      for (const t of this.#timers.values()) {
-        if (t.due <= target && (!next || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t;
-      }
+      const next = this.#timers.peek(target);
       if (!next) break;
       this.#now += next.due - this.#mono;
       this.#mono = next.due;
-      if (next.every) next.due += next.every;
-      else this.#timers.delete(next.id);
+      this.#timers.take(next);
+      if (next.every) {
+        next.due += next.every;
+        this.#timers.push(next);
+      }
       next.fn();
       await settle();
     }

@@ -69,19 +69,20 @@ export class RegisterBank implements ModbusDataModel {
 
   /** REAL at `address` (two registers, high word first). */
   getFloat(address: number, table: 'holding' | 'input' = 'holding'): number {
-    const v = new DataView(new ArrayBuffer(4));
-    v.setUint16(0, this[table][address]);
-    v.setUint16(2, this[table][address + 1]);
-    return v.getFloat32(0);
+    scratch.setUint16(0, this[table][address]);
+    scratch.setUint16(2, this[table][address + 1]);
+    return scratch.getFloat32(0);
   }
 
   setFloat(address: number, value: number, table: 'holding' | 'input' = 'holding'): void {
-    const v = new DataView(new ArrayBuffer(4));
-    v.setFloat32(0, value);
-    this[table][address] = v.getUint16(0);
-    this[table][address + 1] = v.getUint16(2);
+    scratch.setFloat32(0, value);
+    this[table][address] = scratch.getUint16(0);
+    this[table][address + 1] = scratch.getUint16(2);
   }
 }
+
+/** One word pair's conversion buffer, shared: the PLC task converts ~10 floats per 40 ms scan. */
+const scratch = new DataView(new ArrayBuffer(4));
 
 function check(size: number, address: number, count: number): void {
   checkRange(size, address, count);
