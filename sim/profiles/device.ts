@@ -30,6 +30,50 @@ export interface DeviceWire {
   clearMemory(): void;
 }
 
+type ListeningPart = 'host' | 'port' | 'address' | 'listening' | 'start' | 'stop' | 'slow' | 'slowMs';
+
+/** What a protocol server offers for the common part of a wire: listen, stop, an answer delay. */
+export interface ListeningServer {
+  readonly host: string;
+  readonly port: number;
+  readonly listening: boolean;
+  responseDelayMs: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The part of a DeviceWire every protocol server provides the same way (address, listening,
+ * start/stop, slow through `responseDelayMs`) joined to the device's own `rest` (hang, refuse, calm,
+ * clearMemory).
+ */
+export function listeningWire(server: ListeningServer, address: () => string, rest: Omit<DeviceWire, ListeningPart>): DeviceWire {
+  // Getters stay getters (a spread would copy today's port and listening state).
+  const common: Pick<DeviceWire, ListeningPart> = {
+    get host() {
+      return server.host;
+    },
+    get port() {
+      return server.port;
+    },
+    get address() {
+      return address();
+    },
+    get listening() {
+      return server.listening;
+    },
+    start: () => server.start(),
+    stop: () => server.stop(),
+    slow: (ms) => {
+      server.responseDelayMs = ms;
+    },
+    get slowMs() {
+      return server.responseDelayMs;
+    },
+  };
+  return Object.defineProperties(rest, Object.getOwnPropertyDescriptors(common)) as DeviceWire;
+}
+
 export abstract class ProfileDevice {
   readonly profile: Profile;
   readonly engine: PointEngine;

@@ -5,7 +5,7 @@ import type { Clock } from '../../core/clock.ts';
 import { type FinsAddress, parseFinsAddress } from '../../adapters/fins/address.ts';
 import type { FinsArea } from '../../adapters/fins/types.ts';
 import { FinsServer } from '../fins-server.ts';
-import { ProfileDevice } from './device.ts';
+import { listeningWire, ProfileDevice } from './device.ts';
 import { decodePoint, encodePoint, wordCount } from './modbus-codec.ts';
 import type { Profile, ProfilePoint } from './types.ts';
 
@@ -32,37 +32,17 @@ export class FinsProfileDevice extends ProfileDevice {
     super(options.profile, options.clock);
     this.#placed = this.profile.points.filter((p) => p.fins !== undefined).map((point) => ({ point, at: parseFinsAddress(point.fins!), words: wordCount(point) }));
     const server = this.server = new FinsServer({ port: options.port ?? 0, node: options.node, clock: options.clock, onWrite: (area, address, count) => this.#written(area, address, count) });
-    this.serve({
-      get host() {
-        return server.host;
-      },
-      get port() {
-        return server.port;
-      },
-      get address() {
-        return server.address;
-      },
-      get listening() {
-        return server.listening;
-      },
-      start: () => server.start(),
-      stop: () => server.stop(),
+    this.serve(listeningWire(server, () => server.address, {
       hang: () => {
         server.hung = true;
       },
       get hung() {
         return server.hung;
       },
-      slow: (ms) => {
-        server.responseDelayMs = ms;
-      },
-      get slowMs() {
-        return server.responseDelayMs;
-      },
       refuse: (code, target) => server.refuse({ endCode: code, area: target.area, address: target.address }),
       calm: () => server.clearFaults(),
       clearMemory: () => server.clearMemory(),
-    });
+    }));
   }
 
   protected publish(): void {

@@ -7,7 +7,7 @@ import type { ModbusRtuServer, SerialLink } from '../../adapters/modbus/server/r
 import { serveUnitOnRtu } from './modbus-rtu-line.ts';
 import { ModbusServerException, RegisterBank } from '../register-bank.ts';
 import type { RegisterTableName } from '../../adapters/modbus/register-space.ts';
-import { ProfileDevice } from './device.ts';
+import { listeningWire, ProfileDevice } from './device.ts';
 import { decodePoint, encodePoint, wordCount } from './modbus-codec.ts';
 import type { ModbusExceptionRule, Profile, ProfilePoint } from './types.ts';
 
@@ -60,32 +60,12 @@ export class ModbusProfileDevice extends ProfileDevice {
       clock: options.clock,
       onWrite: (_unit, table, address, count) => this.#written(table, address, count),
     });
-    this.serve({
-      get host() {
-        return server.host;
-      },
-      get port() {
-        return server.port;
-      },
-      get address() {
-        return `${server.host}:${server.port}`;
-      },
-      get listening() {
-        return server.listening;
-      },
-      start: () => server.start(),
-      stop: () => server.stop(),
+    this.serve(listeningWire(server, () => `${server.host}:${server.port}`, {
       hang: () => {
         server.hung = true;
       },
       get hung() {
         return server.hung;
-      },
-      slow: (ms) => {
-        server.responseDelayMs = ms;
-      },
-      get slowMs() {
-        return server.responseDelayMs;
       },
       refuse: (code, target) => server.fault({ kind: 'exception', code, address: target.address, fc: target.fc }),
       calm: () => {
@@ -94,7 +74,7 @@ export class ModbusProfileDevice extends ProfileDevice {
         server.clearFaults();
       },
       clearMemory: () => this.bank.clear(),
-    });
+    }));
   }
 
   /**

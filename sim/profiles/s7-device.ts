@@ -5,7 +5,7 @@ import type { Clock } from '../../core/clock.ts';
 import { parseS7Address } from '../../adapters/s7/address.ts';
 import type { S7Address, S7Value } from '../../adapters/s7/types.ts';
 import { S7Server } from '../s7-server.ts';
-import { ProfileDevice } from './device.ts';
+import { listeningWire, ProfileDevice } from './device.ts';
 import type { Profile, ProfilePoint } from './types.ts';
 
 export interface S7ProfileDeviceOptions {
@@ -41,33 +41,13 @@ export class S7ProfileDevice extends ProfileDevice {
     this.#dbs = dbs;
     const server = this.server = new S7Server({ port: options.port ?? 0, rack: options.rack, slot: options.slot, clock: options.clock, dbs, onWrite: () => this.#written() });
     let hung = false;
-    this.serve({
-      get host() {
-        return server.host;
-      },
-      get port() {
-        return server.port;
-      },
-      get address() {
-        return server.address;
-      },
-      get listening() {
-        return server.listening;
-      },
-      start: () => server.start(),
-      stop: () => server.stop(),
+    this.serve(listeningWire(server, () => server.address, {
       hang: () => {
         hung = true;
         server.fault({ kind: 'timeout' });
       },
       get hung() {
         return hung;
-      },
-      slow: (ms) => {
-        server.responseDelayMs = ms;
-      },
-      get slowMs() {
-        return server.responseDelayMs;
       },
       // S7 has no exception per request: every item of the next jobs answers this return code
       // (0x05 invalid address, 0x0a object does not exist, 0x03 access denied).
@@ -78,7 +58,7 @@ export class S7ProfileDevice extends ProfileDevice {
         server.clearFaults();
       },
       clearMemory: () => this.#zeroMemory(),
-    });
+    }));
   }
 
   protected publish(): void {
