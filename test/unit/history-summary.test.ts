@@ -45,7 +45,7 @@ async function rig(t: TestContext) {
 
 /** Waits for file work the store does in the background (polls; no fixed sleeps). */
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 20_000; // generous: a loaded CI machine, never reached when all is well
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));

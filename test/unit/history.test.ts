@@ -62,7 +62,7 @@ const tss = (records: HistoryRecord[]) => records.map((r) => r.ts);
 
 /** Waits for real file I/O started by a fake-clock timer to finish (polls a condition; no fixed sleeps). */
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 20_000; // generous: a loaded CI machine, never reached when all is well
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
