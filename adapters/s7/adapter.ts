@@ -101,7 +101,7 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
             if: { type: 'object' },
             then: profileSchema,
             else: { type: 'string', minLength: 1 },
-            description: 'Play this device profile (protocol "s7": points at S7 addresses) instead of the production line: a path to a profile JSON file ' +
+            description: 'The device to play: a built-in profile (default "production-line", the seed line as a named behaviour), a profile (protocol "s7": points at S7 addresses) as a path to a JSON file ' +
               '(relative to the working directory) or an inline profile; see docs/simulators.md.',
           },
         },
@@ -118,42 +118,15 @@ export default defineAdapter<S7AdapterOptions, S7Client>({
     return { instance: client, close: () => client.close() };
   },
   async sim(options, ctx) {
-    if (options.sim.profile !== undefined) {
-      const [{ Nodes7Client }, { startS7ProfileSim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/s7-sim.ts')]);
-      const device = await startS7ProfileSim(ctx, { port: options.sim.port, rack: options.rack, slot: options.slot, profile: options.sim.profile });
-      ctx.log.info(`${device.label} listening on ${device.address} (rack ${options.rack}, slot ${options.slot})`);
-      const client = new Nodes7Client({ ...options, host: device.host, port: device.port, clock: ctx.clock });
-      return { instance: client, close: () => client.close() };
-    }
-    const [{ Nodes7Client }, { S7Server }, { ProductionLine }, { parseS7Address, s7ByteLength }] = await Promise.all([
-      import('./client.ts'),
-      import('../../sim/s7-server.ts'),
-      import('../../sim/production-line.ts'),
-      import('./address.ts'),
-    ]);
+    const [{ Nodes7Client }, { startS7Sim }] = await Promise.all([import('./client.ts'), import('../../sim/profiles/s7-sim.ts')]);
     const sim = options.sim;
-    const line = ctx.world.get(`line:${sim.line}`, () => {
-      const l = new ProductionLine({ clock: ctx.clock, machines: sim.machines ?? DEFAULT_LINE, timeScale: sim.timeScale, seed: sim.seed });
-      l.start();
-      return l;
-    }, (l) => l.close());
-    const plc = ctx.world.get(`sim:${ctx.id}`, () => {
-      const server = new S7Server({ port: sim.port, rack: options.rack, slot: options.slot, clock: ctx.clock, dbs: Object.fromEntries(Object.entries(sim.dbs).map(([k, v]) => [Number(k), v])) });
-      // Size the DBs to hold every address the line writes, then let it write.
-      for (const m of line.machines) {
-        for (const text of [m.config.cycleInput, m.config.counter, m.config.power]) {
-          if (!text) continue;
-          const a = parseS7Address(text);
-          if (a.area === 'DB') server.memory.ensureDb(a.db!, a.byte + s7ByteLength(a.type));
-        }
-      }
-      line.addSink(server.memory);
-      return server;
-    }, (s) => s.close());
-    await plc.start();
-    ctx.log.info(`S7 simulator listening on ${plc.address} (rack ${plc.rack}, slot ${plc.slot}), line "${sim.line}" with ${line.machines.length} machine(s)`);
+    const device = await startS7Sim(ctx, {
+      port: sim.port, rack: options.rack, slot: options.slot, profile: sim.profile,
+      dbs: sim.dbs, line: sim.line, timeScale: sim.timeScale, seed: sim.seed, machines: sim.machines ?? DEFAULT_LINE,
+    });
+    ctx.log.info(`${device.label} listening on ${device.address} (rack ${options.rack}, slot ${options.slot})`);
     const limit = peerLimitCounter(ctx.metrics);
-    const client = new Nodes7Client({ ...options, host: plc.host, port: plc.port, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
+    const client = new Nodes7Client({ ...options, host: device.host, port: device.port, clock: ctx.clock, onReplyLimit: () => limit(ctx.id) });
     return { instance: client, close: () => client.close() };
   },
 });

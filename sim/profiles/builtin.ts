@@ -10,6 +10,8 @@ export const BUILTIN_PROFILES: Record<string, Record<string, unknown>> = {
   'shelly-gen2': { name: 'shelly-gen2', protocol: 'http', behaviour: 'esp32-relay', options: { device: 'shelly-gen2' }, description: 'Shelly Gen2 relay (rpc/Switch.*).' },
   /** The odoo-batching mixing line's Omron CJ2M (batches at D7000 + 100(n-1)): the default of the `fins` adapter. */
   'cj2m-mixing': { name: 'cj2m-mixing', protocol: 'fins', behaviour: 'cj2m-mixing', description: 'Omron CJ2M of the mixing line, taking batches from the SCADA middleware.' },
+  /** The signal recorder's S7 production line (machines pulsing inputs, counters and power in DB1): the default of the `s7` adapter. */
+  'production-line': { name: 'production-line', protocol: 's7', behaviour: 'production-line', description: 'Siemens S7 PLC of a production line: machines cycling with breakdowns and changeovers, counters and power in DB1.' },
   /** A memory-only Modbus device: 1024 of each table, every write kept. Handy as a blank to poke at. */
   'modbus-memory': { name: 'modbus-memory', protocol: 'modbus', description: 'Plain Modbus memory: every table 1024 wide, writes kept, nothing moves.' },
 };

@@ -12,6 +12,7 @@ import { SimWorld } from '../../core/sim-world.ts';
 import type { AdapterContext } from '../../core/plugin.ts';
 import modbusAdapter from '../../adapters/modbus/adapter.ts';
 import httpAdapter from '../../adapters/http/adapter.ts';
+import s7Adapter from '../../adapters/s7/adapter.ts';
 import { NJ301_MAP, type Nj301Simulator } from '../../sim/nj301.ts';
 import type { Esp32RelaySimulator } from '../../sim/esp32-relay.ts';
 import type { DeviceFaults } from '../../sim/profiles/faults.ts';
@@ -54,6 +55,18 @@ describe('adapters pick their simulated device by profile', () => {
     assert.equal(plc.real(NJ301_MAP.setpoint), 25);
     await faults.powerCycle({ memory: 'zero' });
     assert.equal(plc.real(NJ301_MAP.setpoint), 0);
+  });
+
+  test('s7 without a profile is the production line, the built-in "production-line" named behaviour; the client reads its counters', async () => {
+    const base = { port: 102, rack: 0, slot: 1, timeoutMs: 1000, reconnect: { initialMs: 100, maxMs: 1000 }, breaker: { failureThreshold: 3, openMs: 1000 } };
+    const sim = { port: 0, dbs: { 1: 256 }, line: 'pl', timeScale: 1, seed: 7 };
+    const h = await s7Adapter.sim({ ...base, sim: { ...sim, profile: 'production-line' } }, ctx('line-plc'));
+    closers.push(() => h.close());
+    assert.ok(world.get('line:pl', () => null), 'the production line model runs in the sim world');
+    const values = await h.instance.read(['DB1,DINT4', 'DB1,REAL0']);
+    assert.equal(typeof values['DB1,DINT4'], 'number');
+    await assert.rejects(s7Adapter.sim({ ...base, sim: { ...sim, port: 0, profile: { name: 'x', protocol: 's7', behaviour: 'bottling-line' } } }, ctx('bad-s7')),
+      /s7 adapter "bad-s7": profile "x" names the behaviour "bottling-line", which does not exist \(known: production-line\)/);
   });
 
   test('http without a profile is the ESP32 lab relay; faults:<id> takes it offline and back', async () => {
