@@ -56,7 +56,7 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
             if: { type: 'object' },
             then: profileSchema,
             else: { type: 'string', minLength: 1 },
-            description: 'Play this device profile (protocol "can": a DBC, a behaviour per signal, cycle times and fault windows per message) instead of the greenhouse or sim.dbc: ' +
+            description: 'Play this device profile (protocol "can": a DBC, a behaviour per signal, cycle times and fault windows per message) instead of the default built-in "greenhouse" (a named behaviour) or sim.dbc: ' +
               'a path to a profile JSON file (relative to the working directory) or an inline profile; see docs/simulators.md.',
           },
         },
@@ -80,18 +80,16 @@ export default defineAdapter<CanAdapterOptions, CanChannel>({
     const { VirtualCanBus } = await import('./virtual-bus.ts');
     const bus = new VirtualCanBus(ctx.id, ctx.clock);
     let sim: { start(): void; stop(): void };
-    if (options.sim.profile !== undefined) {
-      const { startCanProfileSim } = await import('../../sim/profiles/can-sim.ts');
-      const { device, label } = await startCanProfileSim(ctx, bus, options.sim.profile);
-      ctx.log.info(label);
-      sim = device;
-    } else if (options.sim.dbc) {
+    if (options.sim.profile === undefined && options.sim.dbc) {
       const [{ DbcTrafficSim }, { loadDbc }] = await Promise.all([import('../../sim/dbc-traffic.ts'), import('./dbc/load.ts')]);
       const { dbc } = await loadDbc(options.sim.dbc);
       sim = ctx.world.get(`sim:${ctx.id}`, () => new DbcTrafficSim(bus, ctx.clock, dbc, { defaultCycleMs: options.sim.defaultCycleMs ?? 1000, seed: options.sim.seed }), (s) => s.stop());
     } else {
-      const { GreenhouseSim } = await import('../../sim/greenhouse.ts');
-      sim = ctx.world.get(`sim:${ctx.id}`, () => new GreenhouseSim(bus, ctx.clock, options.sim), (s) => s.stop());
+      // Without a profile (or sim.dbc): the built-in "greenhouse" profile, a named behaviour.
+      const { startCanProfileSim } = await import('../../sim/profiles/can-sim.ts');
+      const { device, label } = await startCanProfileSim(ctx, bus, options.sim.profile ?? 'greenhouse', options.sim as unknown as Record<string, unknown>);
+      if (options.sim.profile !== undefined) ctx.log.info(label);
+      sim = device;
     }
     const channel = bus.attach('gateway');
     sim.start();

@@ -12,6 +12,8 @@ export const BUILTIN_PROFILES: Record<string, Record<string, unknown>> = {
   'cj2m-mixing': { name: 'cj2m-mixing', protocol: 'fins', behaviour: 'cj2m-mixing', description: 'Omron CJ2M of the mixing line, taking batches from the SCADA middleware.' },
   /** The signal recorder's S7 production line (machines pulsing inputs, counters and power in DB1): the default of the `s7` adapter. */
   'production-line': { name: 'production-line', protocol: 's7', behaviour: 'production-line', description: 'Siemens S7 PLC of a production line: machines cycling with breakdowns and changeovers, counters and power in DB1.' },
+  /** The cea-can-pipeline greenhouse (four climate boxes and the lab box on cea.dbc): the default of the `can` adapter. */
+  greenhouse: { name: 'greenhouse', protocol: 'can', behaviour: 'greenhouse', description: 'Greenhouse CAN bus: four climate boxes and the lab box (cea.dbc), with error frames, bus-off and silent boxes.' },
   /** A memory-only Modbus device: 1024 of each table, every write kept. Handy as a blank to poke at. */
   'modbus-memory': { name: 'modbus-memory', protocol: 'modbus', description: 'Plain Modbus memory: every table 1024 wide, writes kept, nothing moves.' },
 };

@@ -13,6 +13,8 @@ import type { AdapterContext } from '../../core/plugin.ts';
 import modbusAdapter from '../../adapters/modbus/adapter.ts';
 import httpAdapter from '../../adapters/http/adapter.ts';
 import s7Adapter from '../../adapters/s7/adapter.ts';
+import canAdapter from '../../adapters/can/adapter.ts';
+import type { CanChannel } from '../../adapters/can/types.ts';
 import { NJ301_MAP, type Nj301Simulator } from '../../sim/nj301.ts';
 import type { Esp32RelaySimulator } from '../../sim/esp32-relay.ts';
 import type { DeviceFaults } from '../../sim/profiles/faults.ts';
@@ -67,6 +69,20 @@ describe('adapters pick their simulated device by profile', () => {
     assert.equal(typeof values['DB1,DINT4'], 'number');
     await assert.rejects(s7Adapter.sim({ ...base, sim: { ...sim, port: 0, profile: { name: 'x', protocol: 's7', behaviour: 'bottling-line' } } }, ctx('bad-s7')),
       /s7 adapter "bad-s7": profile "x" names the behaviour "bottling-line", which does not exist \(known: production-line\)/);
+  });
+
+  test('can without a profile is the greenhouse, the built-in "greenhouse" named behaviour; an unknown behaviour is named', async () => {
+    const sim = { periodMs: 100, timeScale: 60, seed: 1, dbc: '', defaultCycleMs: 1000 };
+    const h = await canAdapter.sim({ source: 'sim', interface: 'can0', sim } as never, ctx('canbus'));
+    closers.push(() => h.close());
+    const channel = h.instance as CanChannel;
+    const ids = new Set<number>();
+    channel.onFrame((f) => ids.add(f.id));
+    for (let i = 0; i < 5 && ids.size === 0; i++) await clock.advance(200);
+    assert.ok(ids.size > 0, 'the greenhouse boxes send frames');
+    assert.ok(world.get('sim:canbus', () => null), 'reachable as sim:<id> for the scenario runner');
+    await assert.rejects(canAdapter.sim({ source: 'sim', interface: 'can0', sim: { ...sim, profile: { name: 'y', protocol: 'can', behaviour: 'orchard' } } } as never, ctx('bad-can')),
+      /can adapter "bad-can": profile "y" names the behaviour "orchard", which does not exist \(known: greenhouse\)/);
   });
 
   test('http without a profile is the ESP32 lab relay; faults:<id> takes it offline and back', async () => {
