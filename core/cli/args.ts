@@ -86,7 +86,7 @@ export type CliArgs =
   | DoctorArgs
   | MigrateArgs
   | MonitorArgs
-  | { command: 'validate'; manifest: string }
+  | { command: 'validate'; manifests: string[] }
   | { command: 'version' }
   | { command: 'help'; topic?: string };
 
@@ -97,7 +97,7 @@ export class UsageError extends Error {
 export const USAGE = `usage:
   fieldgate run <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--log-level LEVEL]
                 [--log-format pretty|json]
-  fieldgate validate <manifest.json>
+  fieldgate validate <manifest.json>...
   fieldgate test <scenario.json>... [--reporter tap|junit] [--out FILE] [--log-level LEVEL] [--timeout S]
   fieldgate doctor <manifest.json> [--sim] [--real <adapter-id>]... [--data-dir DIR] [--user NAME] [--timeout MS]
   fieldgate systemd <manifest.json> [--user NAME] [--write PATH] [--data-dir DIR] [--node PATH] [--entry PATH]
@@ -179,9 +179,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   if (command === 'validate') {
     const positional = rest.filter((a) => !a.startsWith('-'));
     const flags = rest.filter((a) => a.startsWith('-'));
-    if (flags.length) throw new UsageError(`validate: unknown option ${flags[0]} (validate takes only the manifest file)`);
-    if (positional.length !== 1) throw new UsageError('validate: give exactly one manifest file');
-    return { command: 'validate', manifest: positional[0] };
+    if (flags.length) throw new UsageError(`validate: unknown option ${flags[0]} (validate takes only manifest files)`);
+    if (positional.length === 0) throw new UsageError('validate: give at least one manifest file');
+    return { command: 'validate', manifests: positional };
   }
   if (command === 'run') return parseRun(rest);
   if (command === 'test') return parseTest(rest);

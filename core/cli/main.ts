@@ -48,11 +48,18 @@ export async function runCli(argv: readonly string[], cli: CliEnvironment): Prom
       out(`fieldgate ${cli.version}`);
       return 0;
     case 'validate': {
-      const loaded = await load(args.manifest, cli, err);
-      if (typeof loaded === 'number') return loaded;
-      const m = loaded.manifest;
-      out(`${args.manifest}: valid (${m.plugins.length} plugin(s), ${m.adapters.length} adapter(s))`);
-      return 0;
+      // Several manifests: each is checked and reported; the exit code is the worst one.
+      let worst = 0;
+      for (const manifest of args.manifests) {
+        const loaded = await load(manifest, cli, err);
+        if (typeof loaded === 'number') {
+          worst = Math.max(worst, loaded);
+          continue;
+        }
+        const m = loaded.manifest;
+        out(`${manifest}: valid (${m.plugins.length} plugin(s), ${m.adapters.length} adapter(s))`);
+      }
+      return worst;
     }
     case 'run':
       return await run(args, cli, err);

@@ -109,7 +109,7 @@ if [ "$mode" != tests ]; then
   for manifest in "$root"/manifests/*.json; do
     case "$manifest" in *.profile.json) ;; *) manifests+=("${manifest#"$root"/}") ;; esac # profiles are not manifests
   done
-  (cd "$root" && arm "$here/validate-all.mjs" "$cache/dist" "${manifests[@]}") || fail "fieldgate validate (see above)"
+  (cd "$root" && arm "$cli" validate "${manifests[@]}") || fail "fieldgate validate (see above)"
   say "validated ${#manifests[@]} manifests"
 
   data="$cache/data"

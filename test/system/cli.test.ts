@@ -40,6 +40,12 @@ test('validate: 0 for a valid manifest, 1 with every problem for an invalid one,
     assert.match(r.stderr, /plugins\[0\]\.config\.colour: unknown key "colour"/);
     assert.match(r.stderr, /plugins\[1\]\.use: unknown plugin type "no-such-plugin"; known types: value-poller/);
 
+    // Several at once (a folder of manifests in CI): each reported, the exit code is the worst.
+    const several = await runTs(CLI, ['validate', 'manifests/example.json', bad]);
+    assert.equal(several.code, 1);
+    assert.match(several.stdout, /manifests\/example.json: valid/);
+    assert.match(several.stderr, /bad\.json/);
+
     const missing = await runTs(CLI, ['validate', join(dir, 'nope.json')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /nope\.json/);
