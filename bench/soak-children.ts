@@ -5,14 +5,20 @@ import { createInterface } from 'node:readline';
 
 const NAMES = ['lab', 'cea'] as const;
 
-/** The command line that runs this script again with `--only <name>` in place of any `--only`. */
-export function childCommand(name: 'lab' | 'cea', argv: string[], o: { execPath: string; execArgv: string[]; script: string; deno: boolean; gc: boolean }): string[] {
+/**
+ * The command line that runs this script again with `--only <name>` in place of any `--only`, with
+ * `v8Flags` added (the systemd unit's, so that RSS is measured as deployed; none with --node-defaults).
+ */
+export function childCommand(name: 'lab' | 'cea', argv: string[], o: { execPath: string; execArgv: string[]; script: string; deno: boolean; gc: boolean; v8Flags: readonly string[] }): string[] {
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--only') i++;
     else rest.push(argv[i]!);
   }
-  const runtime = o.deno ? ['run', '-A', ...(o.gc ? ['--v8-flags=--expose-gc'] : [])] : o.execArgv;
+  const denoFlags = [...(o.gc ? ['--expose-gc'] : []), ...o.v8Flags];
+  const runtime = o.deno
+    ? ['run', '-A', ...(denoFlags.length ? [`--v8-flags=${denoFlags.join(',')}`] : [])]
+    : [...o.v8Flags.filter((f) => !o.execArgv.includes(f)), ...o.execArgv];
   return [o.execPath, ...runtime, o.script, ...rest, '--only', name];
 }
 
@@ -27,13 +33,14 @@ function pipe(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.Writabl
 }
 
 /** Runs `lab` and `cea` side by side; resolves to 0 only when both exit 0 (flat, every command 200). */
-export async function runChildren(argv: string[]): Promise<number> {
+export async function runChildren(argv: string[], v8Flags: readonly string[]): Promise<number> {
   const deno = Boolean(process.versions.deno);
   const gc = typeof (globalThis as { gc?: unknown }).gc === 'function';
   const script = new URL('./soak.ts', import.meta.url).pathname;
   const started = performance.now();
+  console.log(`soak: children with V8 flags ${v8Flags.length ? v8Flags.join(' ') : '(none: --node-defaults)'}`);
   const runs = NAMES.map((name) => {
-    const [cmd, ...cmdArgs] = childCommand(name, argv, { execPath: process.execPath, execArgv: process.execArgv, script, deno, gc });
+    const [cmd, ...cmdArgs] = childCommand(name, argv, { execPath: process.execPath, execArgv: process.execArgv, script, deno, gc, v8Flags });
     const child = spawn(cmd!, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     const keep: string[] = [];
     const piped = Promise.all([pipe(child.stdout, `${name} | `, process.stdout, keep), pipe(child.stderr, `${name} | `, process.stderr, [])]);

@@ -16,6 +16,8 @@ export interface SoakArgs {
   keep: boolean;
   /** Simulated hours after which a heap snapshot is written to the temp dir (leak hunting). */
   heapSnapshotHours: number[];
+  /** `--only both`: children run with the systemd unit's V8 flags (as deployed) unless `--node-defaults`. */
+  nodeDefaults: boolean;
 }
 
 export interface Sample {
@@ -34,7 +36,7 @@ const FLAGS: Record<string, keyof SoakArgs> = {
 };
 
 export function parseSoakArgs(argv: string[]): SoakArgs {
-  const out: SoakArgs = { only: 'both', days: 7, maxRealMin: 0, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false, heapSnapshotHours: [] };
+  const out: SoakArgs = { only: 'both', days: 7, maxRealMin: 0, canFps: 100, commandEveryS: 5, historyRetentionH: 24, segmentMin: 10, keep: false, heapSnapshotHours: [], nodeDefaults: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--heap-snapshot-hours') {
@@ -51,10 +53,14 @@ export function parseSoakArgs(argv: string[]): SoakArgs {
       out.keep = true;
       continue;
     }
+    if (a === '--node-defaults') {
+      out.nodeDefaults = true;
+      continue;
+    }
     const key = FLAGS[a];
     const n = Number(argv[i + 1]);
     if (!key || !Number.isFinite(n) || n <= 0) {
-      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, --only lab|cea|both, --heap-snapshot-hours 2,8, or --keep`);
+      throw new Error(`soak: bad argument "${a} ${argv[i + 1] ?? ''}"; use ${Object.keys(FLAGS).join(', ')} with a positive number, --only lab|cea|both, --heap-snapshot-hours 2,8, --node-defaults or --keep`);
     }
     (out as unknown as Record<string, number>)[key] = n;
     i++;
@@ -145,7 +151,8 @@ export function parseSoakLog(text: string, name?: 'lab' | 'cea'): Sample[] {
     if (name && prefixed?.[1] !== name) continue;
     const line = prefixed ? prefixed[2]! : raw;
     const f = line.trim().split(/\s+/).map(Number);
-    if (f.length !== 11 || f.some((x) => !Number.isFinite(x))) continue;
+    // 11 columns, 14 since the memory breakdown (heap_tot, ext_MB, anon_MB: '-' off Linux).
+    if ((f.length !== 11 && f.length !== 14) || f.slice(0, 11).some((x) => !Number.isFinite(x))) continue;
     const [hour, realS, rssMB, heapMB, labKiB, ceaKiB, , , historyMB, files] = f as [number, number, number, number, number, number, number, number, number, number];
     out.push({ hour, realS, rssMB, heapMB, storeBytes: Math.max(labKiB, ceaKiB) * 1024, historyBytes: historyMB * 1024 * 1024, historyFiles: files });
   }

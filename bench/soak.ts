@@ -5,7 +5,9 @@
 // child process (bench/soak-children.ts) so that each has its own heap, RSS and CPU.
 // Usage: node --expose-gc --import tsx bench/soak.ts [--only lab|cea|both] [--days 7] [--can-fps 100]
 //          [--max-real-min 0] [--command-every-s 5] [--history-retention-h 24] [--segment-min 10] [--keep] [--heap-snapshot-hours 2,8]
+//          [--node-defaults]   (children run with the systemd unit's V8 flags, core/cli/v8-flags.ts, unless this)
 //        (or: deno run -A --v8-flags=--expose-gc bench/soak.ts ...)
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import type { Manifest } from '../core/manifest/types.ts';
 import { adapterCatalog } from '../adapters/catalog.ts';
 import { pluginCatalog } from '../plugins/catalog.ts';
 import { AUDIT_SERIES } from '../plugins/http-api/audit-retention.ts';
+import { V8_FLAGS } from '../core/cli/v8-flags.ts';
 import { runChildren } from './soak-children.ts';
 import { parseSoakArgs, type Sample, verdict } from './soak-verdict.ts';
 
@@ -102,6 +105,16 @@ async function sendCommand(api: string, step: number): Promise<number> {
   return res.status;
 }
 
+/** Anonymous resident memory (heap, malloc arenas, thread stacks; not the binary's code), Linux only. */
+function anonMB(): string {
+  try {
+    const kB = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kB ? (Number(kB) / 1024).toFixed(0) : '-';
+  } catch {
+    return '-';
+  }
+}
+
 /** With `node --expose-gc` (or `deno run --v8-flags=--expose-gc`) each sample follows a full GC. */
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -125,7 +138,7 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
     let commands = 0;
     let days = args.days;
     let archive = { bytes: 0, files: 0 };
-    console.log('sim_h  real_s   rss_MB heap_MB  lab_store_KiB cea_store_KiB  audit_rows trend_rows  history_MB files  can_frames');
+    console.log('sim_h  real_s   rss_MB heap_MB  lab_store_KiB cea_store_KiB  audit_rows trend_rows  history_MB files  can_frames  heap_tot ext_MB anon_MB');
     for (let step = 1; step <= steps; step++) {
       // The operator's command and the dashboard's look go out as simulated time runs on: waiting
       // for each answer with the clock stopped (a 2 ms real group-commit window, fsync, scheduling on
@@ -165,6 +178,8 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
         String(hour).padStart(5), s.realS.toFixed(0).padStart(7), s.rssMB.toFixed(0).padStart(8), s.heapMB.toFixed(0).padStart(7),
         (labBytes / 1024).toFixed(0).padStart(14), (ceaBytes / 1024).toFixed(0).padStart(13),
         String(audit).padStart(11), String(trend).padStart(10), (s.historyBytes / MB).toFixed(1).padStart(11), String(s.historyFiles).padStart(5), String(can).padStart(11),
+        // Where the RSS is: V8's committed heap, memory outside it (buffers, wasm), anonymous pages.
+        (mem.heapTotal / MB).toFixed(0).padStart(9), (mem.external / MB).toFixed(0).padStart(6), anonMB().padStart(7),
       ].join(' '));
       if (args.maxRealMin > 0 && s.realS >= args.maxRealMin * 60 && step < steps) {
         days = hour / 24;
@@ -192,4 +207,4 @@ async function soakOne(name: 'lab' | 'cea'): Promise<number> {
   }
 }
 
-process.exitCode = args.only === 'both' ? await runChildren(process.argv.slice(2)) : await soakOne(args.only);
+process.exitCode = args.only === 'both' ? await runChildren(process.argv.slice(2), args.nodeDefaults ? [] : V8_FLAGS) : await soakOne(args.only);
