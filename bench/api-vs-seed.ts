@@ -2,19 +2,22 @@
 // plc-remote-lab manifest on its simulators (20 live keys) against the seed's design (Flask + sqlite3
 // WAL, bench/baselines/seed_state_server.py) serving the same state. Load comes from autocannon in a
 // separate process, 32 keep-alive connections on loopback; every answer must be 2xx or the run fails.
-// Usage: node --import tsx bench/api-vs-seed.ts [seconds] [--deno] [--dist]
+// Usage: node --import tsx bench/api-vs-seed.ts [seconds] [--deno] [--dist] [--unit-flags]
 //   --dist: run fieldgate from `dist/` (npm run build first), as installed on a device.
+//   --unit-flags: with the systemd unit's V8 flags (core/cli/v8-flags.ts), as the unit runs it.
 //   --deno: run fieldgate on Deno (node_modules/.bin/deno) instead of Node.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { V8_FLAGS } from '../core/cli/v8-flags.ts';
 
 const args = process.argv.slice(2);
 const SECONDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 8);
 const ON_DENO = args.includes('--deno');
 const FROM_DIST = args.includes('--dist');
+const FLAGS: readonly string[] = args.includes('--unit-flags') ? V8_FLAGS : [];
 const ROOT = resolve(import.meta.dirname ?? '.', '..');
 const PYTHON = process.env.FIELDGATE_PYTHON ?? '/usr/bin/python3';
 const KEY = 'bench-key';
@@ -81,11 +84,11 @@ try {
   const env = { ...process.env, API_HOST: '127.0.0.1', API_PORT: String(fgPort), API_KEY: KEY };
   const runArgs = ['run', manifestFile, '--sim', '--data-dir', join(work, 'fg-data'), '--log-level', 'warn'];
   let cmd: string[];
-  if (ON_DENO) cmd = [join(ROOT, 'node_modules', '.bin', 'deno'), 'run', '-A', join(ROOT, 'bin', 'fieldgate.ts'), ...runArgs];
+  if (ON_DENO) cmd = [join(ROOT, 'node_modules', '.bin', 'deno'), 'run', '-A', ...(FLAGS.length ? [`--v8-flags=${FLAGS.join(',')}`] : []), join(ROOT, 'bin', 'fieldgate.ts'), ...runArgs];
   else if (FROM_DIST) {
     if (!existsSync(join(ROOT, 'dist', 'bin', 'fieldgate.js'))) throw new Error('dist/ is missing: run `npm run build` first');
-    cmd = [process.execPath, join(ROOT, 'dist', 'bin', 'fieldgate.js'), ...runArgs];
-  } else cmd = [process.execPath, '--import', 'tsx', join(ROOT, 'bin', 'fieldgate.ts'), ...runArgs];
+    cmd = [process.execPath, ...FLAGS, join(ROOT, 'dist', 'bin', 'fieldgate.js'), ...runArgs];
+  } else cmd = [process.execPath, ...FLAGS, '--import', 'tsx', join(ROOT, 'bin', 'fieldgate.ts'), ...runArgs];
   const fg = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(fg);
   const fgBase = `http://127.0.0.1:${fgPort}`;
@@ -111,7 +114,7 @@ try {
   const seedState = await (await fetch(`${seedBase}/api/state`)).json() as Record<string, unknown>;
   if (Object.keys(seedState).length !== keys) throw new Error(`the seed serves ${Object.keys(seedState).length} keys, fieldgate ${keys}`);
 
-  const runtime = ON_DENO ? 'Deno' : `Node ${process.version}${FROM_DIST ? ' (dist/)' : ' (tsx)'}`;
+  const runtime = `${ON_DENO ? 'Deno' : `Node ${process.version}${FROM_DIST ? ' (dist/)' : ' (tsx)'}`}, V8 flags: ${FLAGS.join(' ') || 'none'}`;
   console.log(`# GET /api/state and durable POST /api/command, ${SECONDS} s each, 32 connections, autocannon in its own process`);
   console.log(`# fieldgate: plc-remote-lab --sim on ${runtime}, ${keys} keys (${stateBytes} B); seed: Flask ${seedVersion()} + sqlite3 WAL, same values`);
   console.log(`# ${cpus().length} x ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}, ${new Date().toISOString()}`);
