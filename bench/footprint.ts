@@ -4,7 +4,7 @@
 // processes, this benchmark among them, map it too; Deno's binary is private), for Node-RED with no flows
 // (installed into a temp folder by this benchmark) and fieldgate's built output on each seed manifest
 // with its simulators: the bundled build (`npm run build`) and, for comparison, the unbundled one
-// (`--no-bundle`), on Node with and without the V8 flags of the systemd unit, and on Deno.
+// (`--no-bundle`), on Node with and without the V8 flags of the systemd unit, and on Deno (sources and bundle).
 //   node --import tsx bench/footprint.ts            (FOOTPRINT_SECONDS=60 by default; ONLY=lab,node-red)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -129,6 +129,8 @@ const targets: Array<Target | null> = [
   { name: 'fieldgate dist, cea-can-pipeline (unit V8 flags)', cmd: process.execPath, args: dist('cea-can-pipeline', V8_FLAGS), ready },
   { name: 'fieldgate dist, odoo-batching (unit V8 flags)', cmd: process.execPath, args: dist('odoo-batching', V8_FLAGS), ready, env: { ODOO_PASSWORD: 'admin' } },
   { name: 'fieldgate Deno, plc-remote-lab', cmd: deno, args: ['run', '-A', '--no-check', `--v8-flags=${V8_FLAGS.join(',')}`, 'bin/fieldgate.ts', 'run', 'manifests/plc-remote-lab.json', '--sim'], ready },
+  // The same bundle as on Node: no TypeScript to transpile, far fewer modules for Deno's loader.
+  { name: 'fieldgate Deno dist, plc-remote-lab', cmd: deno, args: ['run', '-A', `--v8-flags=${V8_FLAGS.join(',')}`, ...dist('plc-remote-lab')], ready },
 ];
 
 console.log(`footprint: ${cpus()[0]?.model ?? '?'} x${cpus().length}, node ${process.version}, ${new Date().toISOString()}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, samples up to ${seconds} s after ready`);
